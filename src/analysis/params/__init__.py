@@ -1,0 +1,157 @@
+"""The parameter file and its loader.
+
+Policy figures are data (design decision 9): one versioned YAML file whose leaves
+carry value, unit and source. Runs may override leaves; a typo in an override is
+an error, because a silently ignored override would publish the wrong figures.
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import yaml
+
+DEFAULT_FILE = "default.yml"
+
+
+class ParameterError(ValueError):
+    """A parameter file or override that cannot be used as written."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One documented parameter leaf."""
+
+    key: str
+    value: Any
+    unit: str
+    source: str
+    assumption: bool
+
+
+def _is_leaf(node: Any) -> bool:
+    return isinstance(node, Mapping) and "value" in node
+
+
+def _flatten(node: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
+    for key, child in node.items():
+        dotted = f"{prefix}{key}"
+        if _is_leaf(child):
+            yield dotted, child
+        elif isinstance(child, Mapping):
+            yield from _flatten(child, dotted + ".")
+        else:
+            raise ParameterError(f"parameter '{dotted}' has no 'value' entry (every leaf needs value, unit, source)")
+
+
+def _flatten_plain(node: Mapping[str, Any], known: set[str], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Flatten an override file of plain values; stop at known leaves (values may be mappings)."""
+    for key, child in node.items():
+        dotted = f"{prefix}{key}"
+        if dotted in known or not isinstance(child, Mapping):
+            yield dotted, child
+        else:
+            yield from _flatten_plain(child, known, dotted + ".")
+
+
+def _parse_scalar(text: str) -> Any:
+    """Parse a command-line override value with YAML rules (numbers, lists, dates as text)."""
+    return yaml.safe_load(text)
+
+
+class Params(Mapping[str, Any]):
+    """Read-only view of the parameters: ``params["disclosure.min_count"]`` gives the value."""
+
+    def __init__(self, entries: dict[str, Param], overridden: set[str]):
+        self._entries = entries
+        self.overridden = frozenset(overridden)
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self._entries[key].value
+        except KeyError:
+            raise KeyError(_unknown_key_message(key, self._entries)) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def entry(self, key: str) -> Param:
+        """The full documented leaf (value, unit, source, assumption)."""
+        if key not in self._entries:
+            raise KeyError(_unknown_key_message(key, self._entries))
+        return self._entries[key]
+
+    def entries(self) -> list[Param]:
+        return list(self._entries.values())
+
+    def values(self) -> dict[str, Any]:  # type: ignore[override]
+        return {k: p.value for k, p in self._entries.items()}
+
+    def fingerprint(self) -> str:
+        """Stable hash of all values: part of every cache key that depends on parameters."""
+        payload = json.dumps(self.values(), sort_keys=True, default=str).encode()
+        return hashlib.sha256(payload).hexdigest()[:16]
+
+
+def _unknown_key_message(key: str, entries: Mapping[str, Any]) -> str:
+    close = difflib.get_close_matches(key, list(entries), n=5, cutoff=0.5)
+    hint = f" Did you mean: {', '.join(close)}?" if close else ""
+    return f"unknown parameter '{key}'.{hint}"
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return yaml.safe_load(fh) or {}
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"{path}: not valid YAML: {exc}") from exc
+
+
+def load_params(
+    path: str | Path | None = None,
+    override_files: list[str | Path] | None = None,
+    overrides: Mapping[str, Any] | list[str] | None = None,
+) -> Params:
+    """Load the documented parameter file, then apply override files and ``key=value`` overrides.
+
+    Overrides replace values only; units and sources stay those of the base file, and
+    the set of overridden keys is kept so reports can flag them.
+    """
+    if path is None:
+        base = yaml.safe_load(resources.files(__package__).joinpath(DEFAULT_FILE).read_text(encoding="utf-8"))
+        where = f"analysis/params/{DEFAULT_FILE}"
+    else:
+        base = _read_yaml(Path(path))
+        where = str(path)
+    entries: dict[str, Param] = {}
+    for key, leaf in _flatten(base):
+        if "source" not in leaf:
+            raise ParameterError(f"{where}: parameter '{key}' has no source")
+        entries[key] = Param(key, leaf["value"], str(leaf.get("unit", "")), str(leaf["source"]), bool(leaf.get("assumption", False)))
+
+    changes: dict[str, Any] = {}
+    for file in override_files or []:
+        changes.update(_flatten_plain(_read_yaml(Path(file)), set(entries)))
+    if isinstance(overrides, list):
+        for item in overrides:
+            if "=" not in item:
+                raise ParameterError(f"override '{item}' is not of the form key=value")
+            key, text = item.split("=", 1)
+            changes[key.strip()] = _parse_scalar(text)
+    elif overrides:
+        changes.update(overrides)
+
+    for key, value in changes.items():
+        if key not in entries:
+            raise ParameterError(_unknown_key_message(key, entries))
+        old = entries[key]
+        entries[key] = Param(key, value, old.unit, old.source, old.assumption)
+    return Params(entries, set(changes))
