@@ -1,0 +1,115 @@
+"""Command line: the monthly run and the other commands an analyst or scheduler needs.
+
+Exit codes are part of the interface (a scheduler acts on them); they are listed
+by ``python -m analysis exit-codes`` and in the README.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from analysis.params import ParameterError
+
+
+def _add_run_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--month", default="", help="reference month YYYY-MM (default: last complete month before the extract date)")
+    p.add_argument("--raw-dir", type=Path, default=Path("data/raw"))
+    p.add_argument("--processed-dir", type=Path, default=Path("data/processed"))
+    p.add_argument("--build-dir", type=Path, default=Path("build"), help="root of the per-month build folders")
+    p.add_argument("--reports-dir", type=Path, default=Path("reports"))
+    p.add_argument("--publish-dir", type=Path, default=None, help="also copy the month's reports to this (shared) folder")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="override one parameter (repeatable)")
+    p.add_argument("--params-file", action="append", default=[], metavar="FILE", help="YAML file of parameter overrides")
+    p.add_argument("--force", action="store_true", help="rerun every step even if its inputs are unchanged")
+    p.add_argument("--jobs", type=int, default=2, help="notebooks run in parallel (default 2)")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from analysis.pipeline import PipelineError, RunConfig, run_month
+
+    cfg = RunConfig(
+        month=args.month, raw_dir=args.raw_dir, processed_dir=args.processed_dir, build_root=args.build_dir,
+        reports_dir=args.reports_dir, publish_dir=args.publish_dir, param_overrides=args.param,
+        params_files=args.params_file, force=args.force, jobs=args.jobs,
+    )
+    try:
+        result = run_month(cfg)
+    except PipelineError as exc:
+        logging.getLogger("analysis").error("%s", exc)
+        print(f"FAILED (exit {exc.exit_code}): {exc}\nPrevious reports, if any, are untouched.", file=sys.stderr)
+        return exc.exit_code
+    except FileNotFoundError as exc:
+        print(f"FAILED (exit 3): {exc}", file=sys.stderr)
+        return 3
+    print(result.summary)
+    return 0
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from analysis.synthetic import generate
+
+    out: Path = args.out
+    if args.if_missing and (out / "udtraek.yml").exists():
+        print(f"{out} already holds an extract; not regenerating (drop --if-missing to overwrite)")
+        return 0
+    summary = generate(out, seed=args.seed, scale=args.scale, start=args.start, end=args.end, extract_date=args.extract_date)
+    for name, count in summary.items():
+        print(f"{name:<20} {count}")
+    return 0
+
+
+def _cmd_exit_codes(_: argparse.Namespace) -> int:
+    from analysis.pipeline import EXIT_CODES
+
+    for code, meaning in EXIT_CODES.items():
+        print(f"{code}  {meaning}")
+    return 0
+
+
+def _cmd_params(_: argparse.Namespace) -> int:
+    from analysis.params import load_params
+
+    for p in load_params().entries():
+        flag = " (assumption)" if p.assumption else ""
+        print(f"{p.key} = {p.value} [{p.unit}]{flag}\n    {p.source}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="the monthly run: notebooks → indicator table → reports")
+    _add_run_args(run)
+    run.set_defaults(func=_cmd_run)
+
+    synth = sub.add_parser("synth", help="write the deterministic synthetic extracts")
+    synth.add_argument("--out", type=Path, default=Path("data/raw"))
+    synth.add_argument("--seed", type=int, default=2023)
+    synth.add_argument("--scale", type=float, default=1.0)
+    synth.add_argument("--start", default="2016-01")
+    synth.add_argument("--end", default="2026-10")
+    synth.add_argument("--extract-date", default="2026-11-05")
+    synth.add_argument("--if-missing", action="store_true", help="do nothing if the folder already holds an extract")
+    synth.set_defaults(func=_cmd_synth)
+
+    sub.add_parser("exit-codes", help="what each exit code of `run` means").set_defaults(func=_cmd_exit_codes)
+    sub.add_parser("params", help="list the parameters with units and sources").set_defaults(func=_cmd_params)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(message)s", datefmt="%H:%M:%S",
+    )
+    try:
+        return args.func(args)
+    except (ParameterError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
