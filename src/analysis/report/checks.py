@@ -1,0 +1,104 @@
+"""Acceptance checks for rendered reports, shared by the renderer, the pipeline and the tests.
+
+Both renderers must produce output that passes the same checks (design
+decisions 3 and 4): self-contained, Danish, accessible images, no code.
+
+External URLs: no attribute (src, href, …) and no CSS ``url()``/``@import`` may
+point to ``http(s)://`` or a protocol-relative ``//`` address, links included,
+because a management report is read offline and by e-mail. A public source is
+cited as text (a URL written in the text is not a reference the browser
+follows). Namespace declarations (``xmlns``) are identifiers, not references,
+and script bodies are not scanned (licence comments hold URLs); the headless
+browser test is the check for requests made at run time.
+"""
+from __future__ import annotations
+
+import re
+import zipfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+from analysis.report.colophon import RENDERER_PLACEHOLDER
+
+_URL_ATTRS = frozenset({
+    "src", "href", "srcset", "action", "formaction", "poster", "data", "cite", "background",
+    "xlink:href", "manifest", "ping", "longdesc", "icon",
+})
+_EXTERNAL = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)
+_CSS_URL = re.compile(r"""url\(\s*['"]?(?!data:)([^'")]*)""", re.IGNORECASE)
+_CSS_IMPORT = re.compile(r"""@import\s+['"]([^'"]+)""", re.IGNORECASE)
+_CODE_CLASSES = ("sourcecode", "cell-code", "code-fold", "code-copy")
+
+
+def _external_in_css(css: str) -> list[str]:
+    urls = _CSS_URL.findall(css) + _CSS_IMPORT.findall(css)
+    return [u for u in urls if _EXTERNAL.match(u)]
+
+
+class _Scanner(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+        self.html_lang: str | None = None
+        self.title = ""
+        self._open = ""  # the element whose text comes next (style and title hold no child elements)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = {k.lower(): (v or "") for k, v in attrs}
+        if tag == "html":
+            self.html_lang = attr.get("lang")
+        if tag == "img" and not attr.get("alt", "").strip():
+            self.problems.append(f"<img> without alt text: src={attr.get('src', '')[:60]!r}")
+        for name, value in attr.items():
+            if name in _URL_ATTRS and _EXTERNAL.match(value):
+                self.problems.append(f"external URL in <{tag} {name}>: {value[:100]}")
+            if name == "srcset" and re.search(r"(^|,)\s*(https?:)?//", value):
+                self.problems.append(f"external URL in <{tag} srcset>: {value[:100]}")
+        self.problems += [f"external URL in style attribute of <{tag}>: {u}" for u in _external_in_css(attr.get("style", ""))]
+        classes = attr.get("class", "").lower().split()
+        if tag == "pre" or any(c in _CODE_CLASSES for c in classes):
+            self.problems.append(f"code or preformatted output shown: <{tag} class={attr.get('class', '')!r}>")
+        self._open = tag
+
+    def handle_endtag(self, tag: str) -> None:
+        self._open = ""
+
+    def handle_data(self, data: str) -> None:
+        if self._open == "style":
+            self.problems += [f"external URL in <style>: {u}" for u in _external_in_css(data)]
+        elif self._open == "title":
+            self.title += data
+        if RENDERER_PLACEHOLDER in data:
+            self.problems.append(f"renderer placeholder {RENDERER_PLACEHOLDER} was not replaced")
+
+
+def check_html(path: Path) -> list[str]:
+    """Problems that make a rendered HTML report unfit to publish (empty list = fine)."""
+    scanner = _Scanner()
+    scanner.feed(Path(path).read_text(encoding="utf-8"))
+    scanner.close()
+    problems = list(scanner.problems)
+    if scanner.html_lang is None or scanner.html_lang.lower() not in {"da", "da-dk"}:
+        problems.insert(0, f'<html lang="da"> missing (lang={scanner.html_lang!r})')
+    if not scanner.title.strip():
+        problems.append("document has no <title>")
+    return problems
+
+
+def check_docx(path: Path) -> list[str]:
+    """The same checks for a Word file: Danish language, image descriptions, no placeholder, no code style."""
+    with zipfile.ZipFile(path) as docx:
+        document = docx.read("word/document.xml").decode("utf-8")
+        styles = docx.read("word/styles.xml").decode("utf-8")
+    problems = []
+    if not re.search(r'<w:lang\b[^>]*w:val="da(-DK)?"', styles + document):
+        problems.append("document language is not Danish (w:lang da)")
+    for props in re.findall(r"<wp:docPr\b[^>]*>", document):
+        descr = re.search(r'\bdescr="([^"]*)"', props)
+        if descr is None or not descr.group(1).strip():
+            problems.append(f"image without description (alt text): {props[:80]}")
+    if RENDERER_PLACEHOLDER in document:
+        problems.append(f"renderer placeholder {RENDERER_PLACEHOLDER} was not replaced")
+    if 'w:val="SourceCode"' in document:
+        problems.append("code block shown (SourceCode style)")
+    return problems

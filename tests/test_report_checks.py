@@ -1,0 +1,49 @@
+"""The post-render checks catch what must never reach management (negative controls)."""
+from pathlib import Path
+
+import pytest
+
+from analysis.report.checks import check_html
+from tests.browser import chromium_check
+
+BAD = """<!DOCTYPE html><html lang="en"><head><title>x</title>
+<link rel="stylesheet" href="https://cdn.example.com/a.css">
+<script src="http://cdnjs.example.org/require.js"></script>
+<style>body { background: url("//example.com/bg.png") } .i { background: url(data:image/svg+xml,%3csvg xmlns='http://www.w3.org/2000/svg'%3e) }</style>
+</head><body><h1>Hej</h1><img src="data:image/png;base64,AAAA"><a href="https://example.com">kilde</a>
+<pre class="sourceCode python"><code>print(1)</code></pre><p>@@RENDERER@@</p>
+<script>fetch("https://api.example.net/data")</script></body></html>"""
+
+GOOD = """<!DOCTYPE html><html xmlns="http://www.w3.org/1999/xhtml" lang="da"><head><title>Notat</title>
+<style>.i { background: url(data:image/svg+xml,%3csvg xmlns='http://www.w3.org/2000/svg'%3e) }</style></head>
+<body><h1>Notat</h1><p>Kilde: https://www.dst.dk (som tekst)</p>
+<img src="data:image/png;base64,AAAA" alt="Søjlediagram"></body></html>"""
+
+
+@pytest.fixture
+def bad(tmp_path: Path) -> Path:
+    path = tmp_path / "bad.html"
+    path.write_text(BAD, encoding="utf-8")
+    return path
+
+
+def test_check_html_finds_every_problem(bad: Path):
+    problems = "\n".join(check_html(bad))
+    for expected in ('lang="da"', "cdn.example.com", "cdnjs.example.org", "//example.com/bg.png",
+                     "<a href>: https://example.com", "without alt", "sourceCode", "@@RENDERER@@"):
+        assert expected in problems
+    assert "w3.org" not in problems  # namespaces and data: URLs are not references
+
+
+def test_check_html_accepts_clean_report(tmp_path: Path):
+    path = tmp_path / "good.html"
+    path.write_text(GOOD, encoding="utf-8")
+    assert check_html(path) == []
+
+
+@pytest.mark.browser
+def test_browser_check_sees_requests_the_page_makes(bad: Path):
+    result = chromium_check(bad)
+    assert {"https://cdn.example.com/a.css", "http://cdnjs.example.org/require.js",
+            "https://api.example.net/data"} <= set(result.requests)
+    assert "<h1>Hej</h1>" in result.dom
