@@ -1,0 +1,328 @@
+"""Spor 4 of the status memo: do people keep their homes, and can they pay?
+
+Every number printed here comes from the indicator table the memo is given (so the
+published, suppressed figures are the ones management reads); the curves come from
+the aggregated chart data the retention step wrote, already cut where few remain.
+A figure that is missing says "endnu ikke tilgængelig" and a suppressed one says so:
+nothing is ever filled in.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+from analysis.report import charts, fmt
+from analysis.report import show as out
+from analysis.subsidy import scenario_label
+
+NOT_YET = "endnu ikke tilgængelig"
+HIDDEN = "ikke vist (for få borgere)"
+METHOD_LABELS = {"": "Alle", "CTI": "CTI", "ICM": "ICM", "ACT": "ACT", "SEL85": "Almindelig § 85", "none": "Ingen bostøtte"}
+PATHWAY_LABELS = {"": "Alle", "shelter": "Indstillet fra herberg", "other": "Anden vej"}
+EVALUATED = ("CTI", "ICM", "ACT")
+CURVES_FILE = Path("retention") / "km_method.parquet"
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Look-ups in the indicator table for one reference month."""
+
+    table: pd.DataFrame
+    period: str
+
+    def _row(self, indicator: str, breakdown: str, period: str | None) -> pd.DataFrame:
+        t = self.table
+        return t[(t["indicator"] == indicator) & (t["period"] == (period or self.period))
+                 & (t["breakdown"].fillna("") == breakdown)]
+
+    def value(self, indicator: str, breakdown: str = "", period: str | None = None) -> float | None:
+        """The published value, or None when it is absent or suppressed."""
+        row = self._row(indicator, breakdown, period)
+        if row.empty or pd.isna(row["value"].iloc[0]):
+            return None
+        return float(row["value"].iloc[0])
+
+    def missing_text(self, indicator: str, breakdown: str = "", period: str | None = None) -> str:
+        row = self._row(indicator, breakdown, period)
+        suppressed = not row.empty and "suppressed" in row and bool(row["suppressed"].iloc[0])
+        return HIDDEN if suppressed else NOT_YET
+
+    def text(self, indicator: str, breakdown: str = "", period: str | None = None, as_=fmt.number) -> str:
+        """The value formatted by ``as_``, or the reason it is not shown."""
+        v = self.value(indicator, breakdown, period)
+        return self.missing_text(indicator, breakdown, period) if v is None else as_(v)
+
+    def pct(self, indicator: str, breakdown: str = "", period: str | None = None) -> str:
+        return self.text(indicator, breakdown, period, fmt.pct)
+
+    def kr(self, indicator: str, breakdown: str = "", period: str | None = None) -> str:
+        return self.text(indicator, breakdown, period, fmt.kr)
+
+    def count(self, indicator: str, breakdown: str = "", period: str | None = None) -> str:
+        return self.text(indicator, breakdown, period, fmt.number)
+
+    def pct_with_band(self, horizon: int, method: str) -> str:
+        """Retention at a horizon with its 95 % band, e.g. ``87 % (80 %–92 %)``."""
+        ind = f"housing_retention_{horizon}m"
+        v, lo, hi = (self.value(i, method) for i in (ind, f"{ind}_lower", f"{ind}_upper"))
+        if v is None:
+            return self.missing_text(ind, method)
+        band = f" ({fmt.pct(lo)}–{fmt.pct(hi)})" if lo is not None and hi is not None else ""
+        return fmt.pct(v) + band
+
+
+def verdict(local: float, band: tuple[float, float] | None, evaluation: float) -> str:
+    """"på niveau med" when the evaluation lies in the local 95 % band, else "højere end" / "lavere end"."""
+    if band is not None and band[0] <= evaluation <= band[1]:
+        return "på niveau med"
+    return "højere end" if local > evaluation else "lavere end"
+
+
+def wilson_band(share: float, n: float, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson interval of a share of n: the uncertainty of a published share from its published base."""
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def comparison(figs: Figures, method: str, evaluation: float) -> str:
+    """Plain-Danish verdict on the local 12-month retention against the evaluation figure."""
+    local = figs.value("housing_retention_12m", method)
+    if local is None:
+        return f"kan endnu ikke sammenlignes med evalueringerne ({figs.missing_text('housing_retention_12m', method)})"
+    lo, hi = figs.value("housing_retention_12m_lower", method), figs.value("housing_retention_12m_upper", method)
+    band = (lo, hi) if lo is not None and hi is not None else None
+    return f"{fmt.pct(local)}, {verdict(local, band, evaluation)} de danske evalueringer ({fmt.pct(evaluation, 1)})"
+
+
+def takeaway(figs: Figures, evaluations: Mapping[str, float]) -> str:
+    """One sentence for management: do the local methods deliver what the evaluations promise?"""
+    judged = {}
+    for method in EVALUATED:
+        local = figs.value("housing_retention_12m", method)
+        lo, hi = figs.value("housing_retention_12m_lower", method), figs.value("housing_retention_12m_upper", method)
+        if local is not None:
+            band = (lo, hi) if lo is not None and hi is not None else None
+            judged[method] = verdict(local, band, float(evaluations[method]))
+    if not judged:
+        return f"En sammenligning med evalueringerne er {NOT_YET}."
+    below = [m for m, v in judged.items() if v == "lavere end"]
+    if below:
+        return (f"{' og '.join(below)} fastholder færre i boligen end evalueringerne viser er muligt; det bør undersøges, "
+                "om målgruppen, indsatsens intensitet eller boligerne forklarer forskellen.")
+    return ("Bostøtten holder lokalt mindst det niveau, evalueringerne viser er muligt, for de metoder der kan "
+            f"sammenlignes ({', '.join(judged)}).")
+
+
+def retention_reading(figs: Figures, params: Mapping) -> str:
+    """What the retention figures mean for management, compared with the Danish evaluations."""
+    evaluations = params["evaluations.housed_share"]
+    lines = [
+        f"Af de lejemål, som borgere fra hjemløshed har fået, er {figs.count('housing_retention_tenancies')} "
+        f"fulgt i analysen; {figs.pct('housing_retention_12m')} af borgerne bor stadig i boligen efter 12 måneder.",
+        "",
+    ]
+    for method in EVALUATED:
+        lines.append(f"- **{METHOD_LABELS[method]}:** {comparison(figs, method, float(evaluations[method]))}.")
+    lines += ["", takeaway(figs, evaluations)]
+    p = figs.value("housing_retention_logrank_p", "method")
+    if p is not None:
+        sure = "er statistisk sikker" if p < 0.05 else "er ikke statistisk sikker"
+        shown = "p < 0,001" if p < 0.001 else f"p = {fmt.number(p, 3)}"
+        lines += ["", f"Forskellen mellem bostøttemetoderne {sure} (log-rank-test, {shown})."]
+    lines += [
+        "",
+        f"Inden for 12 måneder efter indflytning er {figs.pct('shelter_return_12m')} vendt tilbage til et § 110-herberg "
+        f"(CTI: {figs.pct('shelter_return_12m', 'CTI')}). Dødsfald er regnet som en konkurrerende hændelse, "
+        "ikke som en tilbagevenden.",
+        "",
+        "*Sådan skal tallene læses:* Evalueringerne måler, hvor mange der bor i egen bolig ved forløbets afslutning. "
+        "Her måles, hvor mange der stadig bor i den anviste bolig 12 måneder efter indflytning; flytning til en anden "
+        "almindelig bolig og dødsfald tæller ikke som en tabt bolig. Målene ligner hinanden, men er ikke ens. "
+        "\"På niveau med\" betyder, at evalueringens tal ligger inden for den statistiske usikkerhed på det lokale tal.",
+    ]
+    return "\n".join(lines)
+
+
+def cti_reading(figs: Figures, params: Mapping) -> str:
+    """The CTI course view in a few sentences, with the housed share held against the evaluations."""
+    evaluation = float(params["evaluations.housed_share"]["CTI"])
+    months = int(params["evaluations.cti_course_months"])
+    share, base = figs.value("cti_housed_at_end_share"), figs.value("cti_housed_at_end_base")
+    if share is None or not base:
+        compared = f"evalueringerne fandt {fmt.pct(evaluation, 1)}"
+    else:
+        compared = f"{verdict(share, wilson_band(share, base), evaluation)} evalueringernes {fmt.pct(evaluation, 1)}"
+    return (
+        f"Af {figs.count('cti_courses')} CTI-forløb, der kunne nå at løbe de {months} måneder, blev "
+        f"{figs.pct('cti_course_completed_share')} gennemført. Ved forløbets afslutning boede "
+        f"{figs.pct('cti_housed_at_end_share')} i egen bolig ({compared}), "
+        f"og 12 måneder senere {figs.pct('cti_housed_12m_after_share')}."
+    )
+
+
+def payment_reading(figs: Figures, params: Mapping) -> str:
+    """Payment capacity at move-in, after 6 and 12 months, and arrears now."""
+    norm = fmt.kr(float(params["payment.disposable_norm"]))
+    return (
+        f"Betalingsevnen måles som rådighedsbeløbet efter husleje og forbrug. Ved indflytning havde "
+        f"{figs.pct('payment_sufficient_share', 'at_move_in')} mindst normen på {norm} om måneden "
+        f"(median {figs.kr('payment_disposable_median', 'at_move_in')}); efter 6 måneder "
+        f"{figs.pct('payment_sufficient_share', 'after_6m')} og efter 12 måneder "
+        f"{figs.pct('payment_sufficient_share', 'after_12m')} (median {figs.kr('payment_disposable_median', 'after_12m')}). "
+        f"{figs.pct('income_source_changed_share')} har skiftet forsørgelsesgrundlag det første år. "
+        f"Ved udgangen af måneden var {figs.pct('arrears_share')} af de nuværende lejere i huslejerestance."
+    )
+
+
+def projection_years(figs: Figures) -> list[str]:
+    t = figs.table
+    return sorted(t.loc[t["indicator"] == "subsidy_projection_below_norm_share", "period"].unique())
+
+
+def projection_reading(figs: Figures, params: Mapping) -> str:
+    """The step-down projection: how many subsidised tenants fall below the norm as the subsidy ends."""
+    years = projection_years(figs)
+    scenarios = [scenario_label(float(g)) for g in params["payment.income_growth_scenarios"]]
+    first_cut = pd.Period(params["state_subsidy.usable_from"], freq="M").year + int(params["state_subsidy.full_years"])
+    head = (f"{figs.count('subsidy_tenants')} lejere bor i dag i boliger med midlertidigt statsligt huslejetilskud. "
+            f"Tilskuddet er fuldt i {params['state_subsidy.full_years']} år og trappes derefter ned; de første "
+            f"nedtrapninger kommer tidligst i {first_cut}.")
+    if not years:
+        return head + f" Fremskrivningen af deres betalingsevne er {NOT_YET}."
+    now, end = years[0], years[-1]
+    flat, best = scenarios[0], scenarios[-1]
+    best_growth = fmt.pct(float(params["payment.income_growth_scenarios"][-1]))
+    return (
+        head + f" Med deres nuværende indkomst er {figs.pct('subsidy_projection_below_norm_share', flat, now)} under "
+        f"normen i {now}. Når tilskuddet er udfaset ({end}), er det {figs.pct('subsidy_projection_below_norm_share', flat, end)}, "
+        f"hvis indkomsterne ikke stiger, og {figs.pct('subsidy_projection_below_norm_share', best, end)} med {best_growth} "
+        "årlig realvækst i indkomsten. Forskellen viser, hvor meget samarbejdet med BIF om at øge betalingsevnen "
+        "skal nå, før nedtrapningen begynder."
+    )
+
+
+def step_figure(curves: pd.DataFrame, value: str = "survival", ylabel: str = "Andel der stadig bor i boligen",
+                labels: Mapping[str, str] = METHOD_LABELS) -> Figure:
+    """Step curves per group (Kaplan–Meier or cumulative incidence), with 95 % bands when the data has them."""
+    charts.apply_style()
+    fig, ax = plt.subplots(figsize=charts.FIGSIZE, layout="constrained")
+    for i, (group, part) in enumerate(curves.groupby("group", sort=False)):
+        colour = charts.PALETTE[i % len(charts.PALETTE)]
+        ax.step(part["months"], part[value], where="post", color=colour, label=labels.get(group, group),
+                linestyle="--" if group == "" else "-")
+        if {"lower", "upper"} <= set(part.columns):
+            ax.fill_between(part["months"], part["lower"], part["upper"], step="post", color=colour, alpha=0.15)
+    for h in (6, 12, 24):
+        ax.axvline(h, color="grey", linewidth=0.6, linestyle=":")
+    longest = int(curves["months"].max())
+    ax.set_xticks(range(0, longest + 1, 6 if longest <= 48 else 12))
+    ax.set_xlabel("Måneder efter indflytning")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 1.02 if value == "survival" else None)
+    charts.format_axis(ax, "y", percent=True)
+    ax.legend(frameon=False)
+    return fig
+
+
+def km_alt_text(figs: Figures, groups: list[str]) -> str:
+    at12 = ", ".join(f"{METHOD_LABELS.get(g, g)} {figs.pct('housing_retention_12m', g)}" for g in groups)
+    return ("Kaplan–Meier-kurver: andelen af lejemål, der stadig er beboet af borgeren, måned for måned efter "
+            f"indflytning, for hver bostøttemetode med 95 %-konfidensbånd. Efter 12 måneder: {at12}.")
+
+
+def projection_figure(figs: Figures, params: Mapping) -> Figure:
+    """Share of subsidised tenants below the norm per future year, one line per income-growth scenario."""
+    charts.apply_style()
+    fig, ax = plt.subplots(figsize=charts.FIGSIZE, layout="constrained")
+    t = figs.table[figs.table["indicator"] == "subsidy_projection_below_norm_share"]
+    for i, growth in enumerate(params["payment.income_growth_scenarios"]):
+        part = t[t["breakdown"] == scenario_label(float(growth))].dropna(subset=["value"]).sort_values("period")
+        ax.plot(part["period"].astype(int), part["value"], marker="o", color=charts.PALETTE[i % len(charts.PALETTE)],
+                label=f"Realvækst i indkomst {fmt.pct(float(growth))} om året")
+    ax.set_xlabel("År")
+    ax.set_ylabel("Andel under rådighedsnormen")
+    ax.set_ylim(0, 1.02)
+    charts.format_axis(ax, "y", percent=True)
+    ax.legend(frameon=False)
+    return fig
+
+
+def retention_table(figs: Figures, params: Mapping) -> pd.DataFrame:
+    """Headline retention by support method, with the numbers followed and the evaluation figure."""
+    evaluations = params["evaluations.housed_share"]
+    rows = []
+    for method, label in METHOD_LABELS.items():
+        rows.append({
+            "Bostøtte": label,
+            "Lejemål": figs.count("housing_retention_tenancies", method),
+            "6 mdr.": figs.pct("housing_retention_6m", method),
+            "12 mdr. (95 %-interval)": figs.pct_with_band(12, method),
+            "24 mdr.": figs.pct("housing_retention_24m", method),
+            "Fulgt 12 mdr.": figs.count("housing_retention_at_risk_12m", method),
+            "Evaluering": fmt.pct(float(evaluations[method]), 1) if method in evaluations else "–",
+        })
+    return pd.DataFrame(rows)
+
+
+def indicator_table(indicators: pd.DataFrame, prefixes: tuple[str, ...]) -> pd.DataFrame:
+    """Indicator rows whose id starts with one of ``prefixes``, values formatted for display (analysts' view)."""
+    rows = indicators[indicators["indicator"].str.startswith(prefixes)]
+    return rows.assign(value=rows["value"].map(lambda v: fmt.number(v, 3) if pd.notna(v) else "–"))[
+        ["indicator", "period", "breakdown", "value"]]
+
+
+def schedule_view(yearly: pd.DataFrame) -> pd.DataFrame:
+    """The subsidy per subsidy year (analysis.subsidy.yearly) in Danish."""
+    return pd.DataFrame({
+        "Tilskudsår": yearly["subsidy_year"].map(fmt.number),
+        "Første måned": yearly["first_month"].map(fmt.period),
+        "Andel af fuldt tilskud": yearly["share"].map(lambda v: fmt.pct(v, 1)),
+        "Tilskud i året": yearly["amount"].map(fmt.kr),
+    })
+
+
+def projection_view(projection: pd.DataFrame) -> pd.DataFrame:
+    """The step-down projection (analysis.subsidy.projection) in Danish, one row per year and scenario."""
+    return pd.DataFrame({
+        "År": projection["year"],
+        "Realvækst i indkomst": projection["growth"].map(lambda g: fmt.pct(g, 1)),
+        "Lejere": projection["tenants"].map(fmt.number),
+        "Under normen": projection["below_norm"].map(fmt.number),
+        "Andel under normen": projection["share_below_norm"].map(fmt.pct),
+    })
+
+
+def show(ctx, indicators: pd.DataFrame) -> None:
+    """Display the Spor 4 section of the status memo for the run's reference month."""
+    figs = Figures(indicators, ctx.month_label)
+    params = ctx.params
+    out.md("### Fastholdelse i egen bolig")
+    out.md(retention_reading(figs, params))
+    out.table(retention_table(figs, params),
+              caption=f"Boligfastholdelse (Kaplan–Meier) for borgere fra hjemløshed, {fmt.period(ctx.month_label)}")
+    curves_path = ctx.build_dir / CURVES_FILE
+    curves = pd.read_parquet(curves_path) if curves_path.exists() else pd.DataFrame()
+    if curves.empty:
+        out.md(f"*Fastholdelseskurverne er {NOT_YET}.*")
+    else:
+        groups = [g for g in curves["group"].unique() if g != ""]
+        out.figure(step_figure(curves), "spor4_fastholdelse", alt=km_alt_text(figs, groups),
+                   caption="Andel der stadig bor i boligen efter indflytning, efter bostøttemetode (95 %-bånd)")
+    out.md("### CTI-forløbet")
+    out.md(cti_reading(figs, params))
+    out.md("### Betalingsevne")
+    out.md(payment_reading(figs, params))
+    out.md(projection_reading(figs, params))
+    if projection_years(figs):
+        out.figure(projection_figure(figs, params), "spor4_betalingsevne",
+                   alt="Linjer for andelen af lejere med midlertidigt statsligt huslejetilskud, der er under "
+                       "rådighedsnormen år for år, mens tilskuddet trappes ned, for hver antagelse om indkomstvækst.",
+                   caption="Fremskrevet andel under rådighedsnormen, efterhånden som tilskuddet trappes ned")
+    plt.close("all")

@@ -1,0 +1,86 @@
+"""Payment capacity: the disposable amount, the norm boundary, transitions and arrears."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis import payment as pay
+from analysis.params import load_params
+
+P = load_params()
+M = pd.Period("2024-06", freq="M")
+
+
+def tenancies() -> pd.DataFrame:
+    return pd.DataFrame({
+        "allocation_id": ["a1", "a2", "a3", "a4"],
+        "person_id": ["p1", "p2", "p3", "p4"],
+        "moved_in": pd.to_datetime(["2023-05-20", "2023-06-01", "2024-02-01", "2023-06-01"]),
+        "moved_out": pd.to_datetime([None, "2023-10-31", None, None]),
+        "moveout_category": [None, "udsaettelse", None, None],
+        "housed_from_homelessness": [True, True, True, False],
+        "rent": [4600.0, 4800.0, 4500.0, 4000.0],
+        "utilities": [400.0, 500.0, np.nan, 300.0],
+        "rent_subsidy": [1250.0, 0.0, 0.0, 0.0],
+    })
+
+
+def income() -> pd.DataFrame:
+    rows = [
+        # p1: exactly at the norm at move-in: 7.000 + 750 + 1.250 - 4.600 - 400 = 4.000
+        ("p1", "2023-05", "kontanthjaelp", 7000.0, 750.0, 0.0),
+        ("p1", "2023-11", "kontanthjaelp", 6999.0, 750.0, 0.0),   # 3.999: one krone short
+        ("p1", "2024-05", "loen", 12000.0, 0.0, 0.0),
+        ("p1", "2024-06", "loen", 12000.0, 0.0, 0.0),
+        ("p2", "2023-06", "kontanthjaelp", 8000.0, 700.0, 0.0),   # 3.400
+        ("p2", "2023-12", "kontanthjaelp", 8000.0, 700.0, 900.0),  # moved out in October: not assessed
+        ("p3", "2024-02", "foertidspension", 15000.0, 600.0, 0.0),  # utilities unknown: amount unknown
+        ("p3", "2024-06", "foertidspension", 15000.0, 600.0, 2500.0),
+        ("p4", "2023-06", "loen", 20000.0, 0.0, 0.0),              # not housed from homelessness
+    ]
+    return pd.DataFrame(rows, columns=["person_id", "month", "benefit", "net_income", "housing_benefit", "arrears"])
+
+
+def test_disposable_formula():
+    assert pay.disposable(7000, 750, 1250, 4600, 400) == 4000
+
+
+def test_exactly_at_the_norm_is_sufficient():
+    amounts = pd.Series([4000.0, 3999.99, 4000.01, np.nan])
+    got = pay.sufficient(amounts, 4000.0)
+    assert got.iloc[:3].tolist() == [True, False, True]
+    assert got.isna().iloc[3]
+
+
+def test_panel_offsets_and_norm():
+    panel = pay.payment_panel(tenancies(), income(), M, 4000.0)
+    by = panel.set_index(["allocation_id", "offset"])
+    assert by.loc[("a1", 0), "month"] == "2023-05" and by.loc[("a1", 0), "disposable"] == 4000.0
+    assert bool(by.loc[("a1", 0), "sufficient"])
+    assert by.loc[("a1", 6), "disposable"] == 3999.0 and not bool(by.loc[("a1", 6), "sufficient"])
+    assert by.loc[("a1", 12), "disposable"] == 12000 + 1250 - 4600 - 400
+    assert ("a2", 6) not in by.index              # moved out before December 2023 began
+    assert ("a3", 6) not in by.index              # August 2024 is after M
+    assert np.isnan(by.loc[("a3", 0), "disposable"])
+    assert "a4" not in panel["allocation_id"].values
+
+
+def test_payment_indicators():
+    rows = pay.payment_indicators(tenancies(), income(), M, P).set_index(["indicator", "breakdown"])["value"]
+    assert rows[("payment_assessed", "at_move_in")] == 2          # a1, a2 (a3's utilities unknown)
+    assert rows[("payment_sufficient_share", "at_move_in")] == 0.5
+    assert rows[("payment_disposable_median", "at_move_in")] == 3700.0
+    assert rows[("payment_assessed", "after_12m")] == 1
+    assert rows[("income_transition_tenancies", "")] == 1
+    assert rows[("income_source_changed_share", "")] == 1.0       # kontanthjælp -> løn
+    assert rows[("income_source_at_move_in", "kontanthjaelp")] == 1
+    assert rows[("income_source_after_12m", "loen")] == 1
+    assert rows[("arrears_tenants_assessed", "")] == 2            # a1 and a3 live there in June 2024
+    assert rows[("arrears_share", "")] == 0.5
+    assert rows[("arrears_median", "")] == 2500.0
+
+
+def test_income_transitions_table():
+    panel = pay.payment_panel(tenancies(), income(), M, 4000.0)
+    table = pay.income_transitions(panel)
+    assert table.loc["kontanthjaelp", "loen"] == 1

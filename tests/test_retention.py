@@ -1,0 +1,253 @@
+"""Retention, returns and CTI course view against hand-computed answers."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifelines import AalenJohansenFitter
+
+from analysis import retention as r
+from analysis.params import load_params
+
+M = pd.Period("2024-12", freq="M")
+T = pd.Timestamp
+
+
+def tenancies(rows: list[tuple]) -> pd.DataFrame:
+    """Rows: (allocation_id, person_id, moved_in, moved_out, category, method, housed, pathway)."""
+    cols = ["allocation_id", "person_id", "moved_in", "moved_out", "moveout_category", "support_method",
+            "housed_from_homelessness", "pathway"]
+    df = pd.DataFrame(rows, columns=cols)
+    for c in ("moved_in", "moved_out"):
+        df[c] = pd.to_datetime(df[c])
+    return df
+
+
+# Six cohort tenancies (and one not housed from homelessness, which must be ignored).
+SIX = tenancies([
+    ("a1", "p1", "2023-01-01", "2023-03-31", "udsaettelse", "CTI", True, "shelter"),   # event at 3 months
+    ("a2", "p2", "2023-01-01", "2023-06-30", "doed", "CTI", True, "shelter"),          # censored at 6
+    ("a3", "p3", "2023-01-01", "2023-09-30", "frivillig", "ICM", True, "other"),       # event at 9
+    ("a4", "p4", "2023-01-01", None, None, "ICM", True, "shelter"),                    # censored 24 (end of M)
+    ("a5", "p5", "2024-01-15", None, None, "none", True, "other"),                     # censored 11 + 17/31
+    ("a6", "p6", "2023-01-01", "2023-06-30", "anden_bolig", "none", True, "shelter"),  # censored at 6
+    ("x7", "p7", "2023-01-01", "2023-02-28", "udsaettelse", "CTI", False, "other"),    # not in the cohort
+])
+
+
+def test_add_months_clips_to_month_end_like_dateoffset():
+    dates = pd.Series(pd.to_datetime(["2023-01-31", "2024-02-29", "2023-03-01"]))
+    got = r.add_months(dates, np.array([1, 12, 12]))
+    want = [d + pd.DateOffset(months=n) for d, n in zip(dates, [1, 12, 12])]
+    assert list(got) == want
+
+
+def test_elapsed_months_whole_and_fraction():
+    start = pd.Series(pd.to_datetime(["2023-01-01", "2023-01-31", "2024-01-15"]))
+    end = pd.Series(pd.to_datetime(["2023-04-01", "2023-02-28", "2025-01-01"]))
+    got = r.elapsed_months(start, end)
+    assert got.tolist() == pytest.approx([3.0, 1.0, 11 + 17 / 31])
+
+
+def test_km_on_six_tenancies_by_hand():
+    data = r.retention_data(SIX, M)
+    assert sorted(data["allocation_id"]) == ["a1", "a2", "a3", "a4", "a5", "a6"]
+    assert data.set_index("allocation_id")["duration"].to_dict() == pytest.approx(
+        {"a1": 3, "a2": 6, "a3": 9, "a4": 24, "a5": 11 + 17 / 31, "a6": 6})
+    curve = r.fit_curves(data, "support_method", r.METHODS)[r.ALL]
+    # t=3: 6 at risk, 1 event -> 5/6. Two censored at 6. t=9: 3 at risk (a3, a4, a5), 1 event -> 5/6 * 2/3.
+    assert curve.at(6)[0] == pytest.approx(5 / 6)
+    assert curve.at(12)[0] == pytest.approx(5 / 9)
+    assert curve.at_risk(12) == 1
+    assert curve.at(24)[0] == pytest.approx(5 / 9)  # a4 is still there on 1 January 2025 = move-in + 24 months
+    assert np.isnan(curve.at(25)[0])                # nobody followed that long: no number
+    lo, hi = curve.at(12)[1:]
+    assert lo < 5 / 9 < hi
+
+
+def test_retention_indicator_rows_carry_their_base():
+    params = load_params()
+    empty_ep = pd.DataFrame({"person_id": pd.Series(dtype=str), "start": pd.Series(dtype="datetime64[ns]")})
+    empty_support = pd.DataFrame({"person_id": pd.Series(dtype=str), "method": pd.Series(dtype=str),
+                                  "start": pd.Series(dtype="datetime64[ns]"), "end": pd.Series(dtype="datetime64[ns]"),
+                                  "end_reason": pd.Series(dtype=str)})
+    rows = r.analyse(SIX, empty_ep, empty_support, M, params).indicators()
+    value = rows.set_index(["indicator", "breakdown"])["value"]
+    assert value[("housing_retention_12m", "")] == pytest.approx(5 / 9)
+    assert value[("housing_retention_at_risk_12m", "")] == 1
+    assert value[("housing_retention_tenancies", "CTI")] == 2
+    assert value[("housing_retention_6m", "CTI")] == pytest.approx(1 / 2)
+    assert ("housing_retention_24m", "CTI") not in value.index  # no CTI tenancy followed 24 months
+    assert value[("housing_retention_at_risk_24m", "CTI")] == 0
+    for (ind, br) in value.index:
+        if ind.startswith("housing_retention_") and ind.endswith("m") and "at_risk" not in ind and "pathway" not in ind:
+            assert (f"housing_retention_at_risk_{ind.split('_')[-1]}", br) in value.index
+    assert rows["period"].eq("2024-12").all()
+
+
+def returns_fixture(admission: str, moved_in: str = "2022-03-01") -> pd.DataFrame:
+    t = tenancies([("a1", "p1", moved_in, None, None, "CTI", True, "shelter")])
+    ep = pd.DataFrame({"person_id": ["p1", "p1"], "start": pd.to_datetime(["2022-01-10", admission])})
+    return r.return_data(t, ep, M)
+
+
+@pytest.mark.parametrize(
+    "moved_in, admission, within",
+    [
+        ("2022-03-01", "2023-03-01", True),   # day 365 = move-in + 12 calendar months: within
+        ("2022-03-01", "2023-03-02", False),  # day 366: not within
+        ("2023-03-01", "2024-03-01", True),   # leap year: day 366 is still move-in + 12 months
+        ("2023-03-01", "2024-03-02", False),  # day 367
+    ],
+)
+def test_return_within_12_months_boundary(moved_in, admission, within):
+    data = returns_fixture(admission, moved_in)
+    assert (T(admission) - T(moved_in)).days in (365, 366, 367)
+    assert data["status"].iloc[0] == 1  # the earlier episode (before move-in) is not a return
+    cif = r.cumulative_incidence(data["time"], data["status"])
+    assert r.incidence_at(cif, 12) == (1.0 if within else 0.0)
+
+
+def test_death_competes_with_return():
+    t = tenancies([
+        ("a1", "p1", "2023-01-01", "2023-03-31", "doed", "CTI", True, "shelter"),
+        ("a2", "p2", "2023-01-01", "2023-05-31", "udsaettelse", "CTI", True, "shelter"),
+        ("a3", "p3", "2023-01-01", None, None, "CTI", True, "shelter"),
+        ("a4", "p4", "2023-01-01", None, None, "CTI", True, "shelter"),
+    ])
+    ep = pd.DataFrame({"person_id": ["p2"], "start": pd.to_datetime(["2023-07-01"])})
+    data = r.return_data(t, ep, M).set_index("allocation_id")
+    assert data["status"].to_dict() == {"a1": 2, "a2": 1, "a3": 0, "a4": 0}
+    assert data.loc["a2", "time"] == pytest.approx(6.0)  # the return after eviction counts
+    cif = r.cumulative_incidence(data["time"], data["status"])
+    # Death at 3 (S = 3/4), return at 6 with 3 at risk: CIF = 3/4 * 1/3 = 1/4 (naive 1 - KM would say 1/3).
+    assert r.incidence_at(cif, 12) == pytest.approx(0.25)
+
+
+def test_cumulative_incidence_matches_lifelines_without_ties():
+    rng = np.random.default_rng(1)
+    time = pd.Series(rng.uniform(0, 30, 200))
+    status = pd.Series(rng.choice([0, 1, 2], 200, p=[0.5, 0.3, 0.2]))
+    ours = r.cumulative_incidence(time, status)
+    aj = AalenJohansenFitter(calculate_variance=False).fit(time, status, event_of_interest=1)
+    theirs = aj.cumulative_density_.iloc[:, 0]
+    for t in (5, 12, 24):
+        assert r.incidence_at(ours, t) == pytest.approx(float(theirs.loc[:t].iloc[-1]), abs=1e-9)
+
+
+def test_cti_course_view():
+    params = load_params()
+    t = tenancies([
+        ("a1", "p1", "2023-01-01", None, None, "CTI", True, "shelter"),                  # full course, housed
+        ("a2", "p2", "2023-01-01", "2023-05-31", "udsaettelse", "CTI", True, "shelter"),  # broke off in phase 2
+        ("a3", "p3", "2024-06-01", None, None, "CTI", True, "shelter"),                   # too recent to evaluate
+        ("a4", "p4", "2023-02-01", "2023-08-15", "udsaettelse", "CTI", True, "shelter"),  # support stopped on eviction day
+    ])
+    support = pd.DataFrame({
+        "person_id": ["p1", "p2", "p3", "p4"],
+        "method": "CTI",
+        "start": pd.to_datetime(["2023-01-10", "2023-01-01", "2024-06-01", "2023-02-01"]),
+        "end": pd.to_datetime(["2023-10-09", "2023-05-20", None, "2023-08-15"]),
+        "end_reason": ["planmaessigt_afsluttet", "afbrudt", None, "flyttet"],
+    })
+    courses = r.cti_courses(t, support, M, params).set_index("allocation_id")
+    assert set(courses.index) == {"a1", "a2", "a4"}
+    assert courses.loc["a1", "phase"] == 3 and courses.loc["a1", "completed"]
+    assert courses.loc["a2", "phase"] == 2 and not courses.loc["a2", "completed"]
+    assert courses.loc["a1", "status_at_end"] == "housed"
+    assert courses.loc["a2", "status_at_end"] == "housed"  # still there on the day support stopped
+    assert courses.loc["a2", "status_12m_after"] == "lost"
+    assert courses.loc["a4", "phase"] == 3 and not courses.loc["a4", "completed"]  # 6,5 months: in phase 3
+    assert courses.loc["a4", "status_at_end"] == "lost"
+    rows = pd.DataFrame(r.cti_indicators(courses, "2024-12")).set_index("indicator")["value"]
+    assert rows["cti_courses"] == 3
+    assert rows["cti_course_completed_share"] == pytest.approx(1 / 3)
+    assert rows["cti_housed_at_end_share"] == pytest.approx(2 / 3)
+    assert rows["cti_housed_12m_after_share"] == pytest.approx(1 / 3)
+
+
+def test_every_published_figure_is_in_the_catalogue_with_its_base():
+    import yaml
+    from importlib import resources
+
+    from analysis import payment, subsidy
+
+    params = load_params()
+    t = SIX.assign(rent=4500.0, utilities=500.0, rent_subsidy=1250.0, subsidy_scheme=subsidy.STATE_SCHEME)
+    months = [str(p) for p in pd.period_range("2023-01", "2024-12", freq="M")]
+    income = pd.DataFrame([(p, m) for p in t["person_id"] for m in months], columns=["person_id", "month"])
+    income = income.assign(benefit="kontanthjaelp", net_income=8000.0, housing_benefit=700.0, arrears=0.0)
+    episodes = pd.DataFrame({"person_id": ["p1"], "start": pd.to_datetime(["2023-06-01"])})
+    support = pd.DataFrame({"person_id": ["p1"], "method": ["CTI"], "start": pd.to_datetime(["2023-01-01"]),
+                            "end": pd.to_datetime(["2023-03-31"]), "end_reason": ["afbrudt"]})
+    rows = pd.concat([r.analyse(t, episodes, support, M, params).indicators(),
+                      payment.payment_indicators(t, income, M, params),
+                      subsidy.subsidy_indicators(t, income, M, params)], ignore_index=True)
+    text = resources.files("analysis.indicators").joinpath("catalogue/retention.yml").read_text(encoding="utf-8")
+    catalogue = yaml.safe_load(text)
+    assert set(rows["indicator"]) <= set(catalogue)
+    for ind, entry in catalogue.items():
+        assert {"label_da", "definition", "window", "censoring", "kind", "unit", "breakdowns"} <= set(entry), ind
+        mine = rows[rows["indicator"] == ind]
+        assert set(mine["breakdown"]) - {""} <= set(entry["breakdowns"]), ind
+        if entry["kind"] in {"survival", "person_share", "person_median"}:
+            base = rows[rows["indicator"] == entry["base"]]
+            keys = set(zip(base["period"], base["breakdown"]))
+            assert set(zip(mine["period"], mine["breakdown"])) <= keys, ind
+        if entry.get("total") == "":
+            for _, cells in mine.groupby("period"):
+                total = cells.loc[cells["breakdown"] == "", "value"]
+                assert len(total) == 1 and total.iloc[0] == cells.loc[cells["breakdown"] != "", "value"].sum(), ind
+    # The central suppression accepts the rows as they are.
+    from analysis.indicators.catalogue import load_catalogue
+    from analysis.report.suppression import suppress
+
+    published = suppress(rows, load_catalogue(), int(params["disclosure.min_count"]))
+    hidden = dict(zip(zip(published["indicator"], published["breakdown"]), published["suppressed"]))
+    assert hidden[("housing_retention_tenancies", "CTI")]          # 2 tenancies: a small count
+    assert hidden[("housing_retention_6m", "")]                     # fewer than 5 followed 6 months
+
+
+def _figures(rows: list[tuple]) -> "spor4.Figures":
+    from analysis.report import spor4
+
+    table = pd.DataFrame(rows, columns=["indicator", "breakdown", "value", "suppressed"]).assign(period="2024-12")
+    return spor4.Figures(table, "2024-12")
+
+
+def test_memo_compares_local_retention_with_the_evaluations():
+    from analysis.report import spor4
+
+    figs = _figures([
+        ("housing_retention_12m", "CTI", 0.87, False), ("housing_retention_12m_lower", "CTI", 0.80, False),
+        ("housing_retention_12m_upper", "CTI", 0.92, False),
+        ("housing_retention_12m", "ICM", 0.60, False), ("housing_retention_12m_lower", "ICM", 0.52, False),
+        ("housing_retention_12m_upper", "ICM", 0.68, False),
+        ("housing_retention_12m", "ACT", None, True),
+    ])
+    assert spor4.comparison(figs, "CTI", 0.885) == "87 %, på niveau med de danske evalueringer (88,5 %)"
+    assert "lavere end" in spor4.comparison(figs, "ICM", 0.76)
+    assert spor4.HIDDEN in spor4.comparison(figs, "ACT", 0.90)
+    assert spor4.takeaway(figs, {"CTI": 0.885, "ICM": 0.76, "ACT": 0.90}).startswith("ICM fastholder færre")
+
+
+def test_memo_never_invents_a_missing_figure():
+    from analysis.report import spor4
+
+    figs = _figures([])
+    params = load_params()
+    text = "\n".join([spor4.retention_reading(figs, params), spor4.cti_reading(figs, params),
+                      spor4.payment_reading(figs, params), spor4.projection_reading(figs, params)])
+    assert spor4.NOT_YET in text
+    assert "%" not in text.replace("88,5 %", "").replace("76,0 %", "").replace("90,0 %", "")
+
+
+def test_cti_reading_holds_the_housed_share_against_the_evaluation():
+    from analysis.report import spor4
+
+    lo, hi = spor4.wilson_band(0.5, 10)
+    assert (lo, hi) == pytest.approx((0.2366, 0.7634), abs=1e-4)  # textbook Wilson interval for 5 of 10
+    figs = _figures([("cti_courses", "", 200, False), ("cti_housed_at_end_base", "", 200, False),
+                     ("cti_housed_at_end_share", "", 0.92, False)])
+    text = spor4.cti_reading(figs, load_params())
+    assert "92 % i egen bolig (på niveau med evalueringernes 88,5 %)" in text
