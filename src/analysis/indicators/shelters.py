@@ -1,0 +1,87 @@
+"""Spor 2: shelter places by paragraph, shelter and ownership; §110 occupancy; §110→§107 conversion screening."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.indicators.common import frame, history, stock
+from analysis.ingest.schemas import OWNERSHIP
+from analysis.months import day_after, month_start, period_label
+from analysis.params import Params
+
+PARAGRAPHS = ("110", "107", "108")
+ONE_DAY = pd.Timedelta(days=1)
+
+
+def shelter_key(shelters: pd.DataFrame) -> pd.Series:
+    """Breakdown of by-shelter indicators: ``<paragraf>:<herberg_id>`` (a shelter may have places under several paragraphs)."""
+    return shelters["paragraph"].astype(str) + ":" + shelters["shelter_id"].astype(str)
+
+
+def _valid(shelters: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Validity as an open interval: places with ``gyldig_til = D`` are still valid at the end of D."""
+    return shelters["valid_from"], shelters["valid_to"] + ONE_DAY
+
+
+def places(shelters: pd.DataFrame, month: pd.Period, params: Params) -> pd.DataFrame:
+    """Places valid on the last day of each month, by paragraph, by shelter and by ownership."""
+    months = history(month, params)
+    start, end = _valid(shelters)
+    keys = shelter_key(shelters)
+    return pd.concat([
+        stock("shelter_places", start, end, months, shelters["paragraph"], PARAGRAPHS, shelters["places"]),
+        stock("shelter_places_by_shelter", start, end, months, keys, sorted(keys.unique()), shelters["places"]),
+        stock("shelter_places_by_ownership", start, end, months, shelters["ownership"], OWNERSHIP, shelters["places"]),
+    ], ignore_index=True)
+
+
+def conversion_screening(shelters: pd.DataFrame, month: pd.Period, params: Params) -> pd.DataFrame:
+    """§110 places screened for conversion to §107 and those found convertible, per shelter and in total."""
+    s110 = shelters[(shelters["paragraph"] == "110") & shelters["convertible_places"].notna()]
+    start, end = _valid(s110)
+    keys = shelter_key(s110)
+    months = history(month, params)
+    return pd.concat([
+        stock("screened_places", start, end, months, keys, sorted(keys.unique()), s110["places"]),
+        stock("convertible_places", start, end, months, keys, sorted(keys.unique()), s110["convertible_places"].astype(float)),
+    ], ignore_index=True)
+
+
+def _overlap_days(start: pd.Series, stop: pd.Series, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.Series:
+    """Days of ``[start, stop)`` inside ``[lo, hi)``."""
+    return ((stop.clip(upper=hi) - start.clip(lower=lo)).dt.days).clip(lower=0)
+
+
+def person_night_intervals(stays: pd.DataFrame, month: pd.Period) -> pd.DataFrame:
+    """Each person's shelter nights as disjoint ``[start, stop)`` intervals (overlapping stays merged, open ones censored)."""
+    start = stays["admitted"]
+    discharged = stays["discharged"]
+    stop = discharged.where(discharged.isna() | (discharged > start), start + ONE_DAY).fillna(day_after(month))
+    s = pd.DataFrame({"person_id": stays["person_id"], "start": start, "stop": stop}).sort_values(["person_id", "start"])
+    reach = s.groupby("person_id")["stop"].cummax()
+    prev_reach = reach.groupby(s["person_id"]).shift()
+    block = (prev_reach.isna() | (s["start"] > prev_reach)).cumsum()
+    return s.groupby(block).agg(person_id=("person_id", "first"), start=("start", "min"), stop=("stop", "max"))
+
+
+def occupancy(stays: pd.DataFrame, shelters: pd.DataFrame, month: pd.Period, params: Params) -> pd.DataFrame:
+    """§110 person-nights in the month / (§110 places × days), place-days counted day by day."""
+    nights = person_night_intervals(stays, month)
+    s110 = shelters[shelters["paragraph"] == "110"]
+    valid_stop = (s110["valid_to"] + ONE_DAY).fillna(pd.Timestamp.max.normalize())
+    records = []
+    for m in history(month, params):
+        lo, hi = month_start(m), day_after(m)
+        person_nights = _overlap_days(nights["start"], nights["stop"], lo, hi).sum()
+        place_days = (_overlap_days(s110["valid_from"], valid_stop, lo, hi) * s110["places"]).sum()
+        records.append(("shelter_occupancy", period_label(m), "", person_nights / place_days if place_days else np.nan))
+    return frame(records)
+
+
+def build(tables: dict[str, pd.DataFrame], month: pd.Period, params: Params) -> pd.DataFrame:
+    shelters = tables["shelters"]
+    return pd.concat([
+        places(shelters, month, params),
+        conversion_screening(shelters, month, params),
+        occupancy(tables["stays"], shelters, month, params),
+    ], ignore_index=True)

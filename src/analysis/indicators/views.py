@@ -1,0 +1,291 @@
+"""The status memo's tables and chart data, read from the published indicator table only.
+
+Every figure the memo shows passes through here, so memo and indicator table
+cannot disagree: tables come back as Danish-formatted text (suppressed cells
+read ``<5``), chart data as long frames with NaN where a value is suppressed.
+The only other input is the shelter register, for names and ownership (reference
+data, not figures).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import pandas as pd
+
+from analysis.indicators.common import value_of
+from analysis.months import months_back, period_label
+from analysis.params import Params
+from analysis.report import fmt
+from analysis.report.narrative import suppressed_mark
+
+RENT_BAND_DA = {"rent_lt_4500": "Under 4.500 kr.", "rent_4500_5000": "4.500–5.000 kr.", "rent_gt_5000": "Over 5.000 kr.",
+                "": "I alt"}
+PARAGRAPH_DA = {"110": "§ 110 (herberg)", "107": "§ 107 (midlertidigt botilbud)", "108": "§ 108 (længerevarende botilbud)"}
+METHOD_DA = {"CTI": "CTI", "ICM": "ICM", "ACT": "ACT", "SEL85": "Almindelig § 85", "": "I alt"}
+PROVIDER_DA = {"kommunal": "Kommunal", "selvejende": "Selvejende", "privat": "Privat", "": "I alt"}
+DISCHARGE_DA = {
+    "egen_bolig": "Egen bolig", "udslusningsbolig": "Udslusningsbolig", "skaev_bolig": "Skæv bolig",
+    "botilbud": "Botilbud (§ 107/108)", "andet_herberg": "Andet herberg (§ 110)", "familie_venner": "Familie/venner",
+    "behandling": "Behandling (hospital, psykiatri, misbrug)", "faengsel": "Fængsel", "doed": "Død", "gaden": "Gaden",
+    "ukendt": "Ukendt", "andet": "Andet", "": "I alt",
+}
+SYSTEM_SERIES = {
+    ("persons_in_shelter", ""): "Borgere på herberg (ultimo)",
+    ("inflow", ""): "Tilgang i alt",
+    ("inflow", "new"): "Tilgang: nye",
+    ("inflow", "returning_from_housing"): "Tilgang: tilbage fra bolig",
+    ("inflow", "returning_other"): "Tilgang: øvrige tilbagevendte",
+    ("outflow", ""): "Afgang i alt",
+    ("outflow", "to_housing"): "Afgang: til bolig",
+    ("outflow", "other"): "Afgang: andet",
+}
+
+
+class Memo:
+    """Look-ups in the published table for one reference month."""
+
+    def __init__(self, table: pd.DataFrame, month: pd.Period, min_count: int):
+        self.table = table.assign(breakdown=table["breakdown"].fillna("").astype(str))
+        self.month = month
+        self.min_count = min_count
+        self.m = period_label(month)
+        self.history = [period_label(p) for p in months_back(month, 24)]
+
+    def value(self, indicator: str, period: str | None = None, breakdown: str = "") -> float:
+        return value_of(self.table, indicator, period or self.m, breakdown)
+
+    def text(self, indicator: str, period: str | None = None, breakdown: str = "", share: bool = False) -> str:
+        """Danish text of one cell: ``<5`` / ``·`` when suppressed (see narrative.suppressed_mark), ``–`` when absent."""
+        rows = self.table[(self.table["indicator"] == indicator) & (self.table["period"] == (period or self.m))
+                          & (self.table["breakdown"] == breakdown)]
+        mark = suppressed_mark(rows.iloc[0], self.min_count) if not rows.empty else None
+        if mark is not None:
+            return mark
+        v = self.value(indicator, period, breakdown)
+        return fmt.pct(v, 1) if share else fmt.number(v)
+
+    def series(self, pairs: dict[tuple[str, str], str], periods: Sequence[str] | None = None) -> pd.DataFrame:
+        """Long chart data (period, serie, value) for (indicator, breakdown) → label."""
+        return pd.DataFrame([
+            {"period": p, "serie": label, "value": self.value(ind, p, b)}
+            for (ind, b), label in pairs.items() for p in (periods or self.history)
+        ])
+
+
+# ---- system view ---------------------------------------------------------------------------------------
+
+
+def system_table(memo: Memo, months: int = 24) -> pd.DataFrame:
+    """Stock, inflow split and outflow split month by month (newest first)."""
+    return pd.DataFrame([{"Måned": fmt.period(p), **{label: memo.text(ind, p, b) for (ind, b), label in SYSTEM_SERIES.items()}}
+                         for p in reversed(memo.history[-months:])])
+
+
+def system_chart(memo: Memo) -> pd.DataFrame:
+    """Stock in one chart, the flow components in another (different scales)."""
+    stock = {k: v for k, v in SYSTEM_SERIES.items() if k[0] == "persons_in_shelter"}
+    flows = {k: v for k, v in SYSTEM_SERIES.items() if k[0] != "persons_in_shelter" and k[1]}
+    return pd.concat([memo.series(stock).assign(panel="stock"), memo.series(flows).assign(panel="flow")], ignore_index=True)
+
+
+def system_alt(memo: Memo) -> str:
+    first, last = memo.history[0], memo.m
+    return (f"Linjediagram over 24 måneder fra {fmt.period(first)} til {fmt.period(last)}: antal borgere på herberg "
+            f"ved månedens udgang (fra {memo.text('persons_in_shelter', first)} til {memo.text('persons_in_shelter')}) "
+            f"samt månedlig tilgang fordelt på nye og tilbagevendte og afgang til bolig og andet.")
+
+
+# ---- spor 1 --------------------------------------------------------------------------------------------
+
+
+def dwellings_table(memo: Memo) -> pd.DataFrame:
+    """Dwellings received by rent band: month, same month last year, year to date and the same period last year."""
+    last_year = period_label(memo.month - 12)
+    rows = []
+    for band, label in RENT_BAND_DA.items():
+        ytd, ytd_before = memo.value("dwellings_received_ytd", None, band), memo.value("dwellings_received_ytd", last_year, band)
+        rows.append({
+            "Husleje pr. md. (ekskl. forbrug)": label,
+            fmt.period(memo.m): memo.text("dwellings_received", None, band),
+            fmt.period(last_year): memo.text("dwellings_received", last_year, band),
+            f"År til dato {memo.month.year}": fmt.number(ytd),
+            f"Samme periode {memo.month.year - 1}": fmt.number(ytd_before),
+            "Ændring": fmt.change(ytd, ytd_before),
+        })
+    return pd.DataFrame(rows)
+
+
+def dwellings_chart(memo: Memo) -> pd.DataFrame:
+    return memo.series({("dwellings_received", b): label for b, label in RENT_BAND_DA.items() if b})
+
+
+def dwellings_yearly(memo: Memo) -> pd.DataFrame:
+    """Dwellings received per calendar year by band (the current year to date)."""
+    years = sorted({p[:4] for p in memo.history})
+    return pd.DataFrame([{"År": y + (" (år til dato)" if y == str(memo.month.year) else ""),
+                          **{label: memo.text("dwellings_received", y, b) for b, label in RENT_BAND_DA.items()}}
+                         for y in years])
+
+
+def subsidised_table(memo: Memo, params: Params) -> pd.DataFrame:
+    target = float(params["targets.subsidised_dwellings"])
+    done = memo.value("subsidised_dwellings_allocated")
+    return pd.DataFrame([{
+        "Indflytninger i alt": memo.text("subsidised_dwellings_allocated"),
+        "Mål (tilsagn)": fmt.number(target),
+        "Andel af målet": fmt.pct(done / target),
+        "Endnu ikke anvendt": fmt.number(target - done),
+    }])
+
+
+def permanent_subsidy_table(memo: Memo, params: Params) -> pd.DataFrame:
+    reduction, ceiling = params["permanent_subsidy.monthly_reduction"], params["permanent_subsidy.rent_ceiling"]
+    median = "permanent_subsidy_rent_median"
+    return pd.DataFrame([
+        {"": "Boliger med permanent huslejetilskud modtaget", "Værdi": memo.text("permanent_subsidy_dwellings")},
+        {"": "Husleje før tilskud, median", "Værdi": fmt.kr(memo.value(median, None, "before_reduction"))},
+        {"": f"Husleje efter tilskud (− {fmt.kr(reduction)}), median", "Værdi": fmt.kr(memo.value(median, None, "after_reduction"))},
+        {"": "Huslejeloft efter tilskud", "Værdi": fmt.kr(ceiling)},
+        {"": "Boliger over loftet efter tilskud", "Værdi": memo.text("permanent_subsidy_above_ceiling")},
+    ])
+
+
+# ---- spor 2 --------------------------------------------------------------------------------------------
+
+
+def _register_names(shelters: pd.DataFrame) -> pd.DataFrame:
+    latest = shelters.sort_values("valid_from").groupby("shelter_id").last()
+    return latest[["name", "ownership"]]
+
+
+def _shelter_label(key: str, names: pd.DataFrame) -> tuple[str, str, str]:
+    """(name, Danish ownership, paragraph) of a ``<paragraf>:<herberg_id>`` breakdown."""
+    paragraph, shelter_id = key.split(":", 1)
+    ownership = names["ownership"].get(shelter_id, "")
+    return names["name"].get(shelter_id, shelter_id), PROVIDER_DA.get(ownership, "–"), paragraph
+
+
+def places_by_shelter(memo: Memo, shelters: pd.DataFrame) -> pd.DataFrame:
+    """Places per shelter and paragraph now and a year ago, with name and ownership from the register."""
+    year_ago = period_label(memo.month - 12)
+    names = _register_names(shelters)
+    cells = memo.table[(memo.table["indicator"] == "shelter_places_by_shelter") & (memo.table["breakdown"] != "")
+                       & memo.table["period"].isin([memo.m, year_ago])]
+    rows = []
+    for key in sorted(cells["breakdown"].unique()):
+        now, before = memo.value("shelter_places_by_shelter", None, key), memo.value("shelter_places_by_shelter", year_ago, key)
+        if now == 0 and before == 0:
+            continue
+        name, ownership, paragraph = _shelter_label(key, names)
+        rows.append({"Herberg/tilbud": name, "Ejerform": ownership,
+                     "Paragraf": f"§ {paragraph}", fmt.period(year_ago): fmt.number(before),
+                     fmt.period(memo.m): fmt.number(now), "Ændring": fmt.change(now, before)})
+    return pd.DataFrame(rows)
+
+
+def places_chart(memo: Memo) -> pd.DataFrame:
+    return memo.series({("shelter_places", p): label for p, label in PARAGRAPH_DA.items()})
+
+
+def ownership_table(memo: Memo) -> pd.DataFrame:
+    year_ago = period_label(memo.month - 12)
+    return pd.DataFrame([{"Ejerform": label, fmt.period(year_ago): memo.text("shelter_places_by_ownership", year_ago, o),
+                          fmt.period(memo.m): memo.text("shelter_places_by_ownership", None, o)}
+                         for o, label in PROVIDER_DA.items()])
+
+
+def occupancy_chart(memo: Memo) -> pd.DataFrame:
+    return memo.series({("shelter_occupancy", ""): "Belægning § 110"})
+
+
+def conversion_table(memo: Memo, shelters: pd.DataFrame) -> pd.DataFrame:
+    """Screened §110 shelters: places and places found convertible to §107."""
+    names = _register_names(shelters)
+    cells = memo.table[(memo.table["indicator"] == "screened_places") & (memo.table["period"] == memo.m)]
+    screened = [k for k in sorted(cells["breakdown"]) if k and memo.value("screened_places", None, k) > 0]
+    rows = []
+    for key in [*screened, ""]:
+        name, ownership, _ = _shelter_label(key, names) if key else ("I alt", "", "")
+        rows.append({"Herberg": name, "Ejerform": ownership,
+                     "§ 110-pladser screenet": memo.text("screened_places", None, key),
+                     "Vurderet egnede til § 107": memo.text("convertible_places", None, key)})
+    return pd.DataFrame(rows)
+
+
+# ---- spor 3 --------------------------------------------------------------------------------------------
+
+
+def support_table(memo: Memo) -> pd.DataFrame:
+    return pd.DataFrame([{"Metode": label, "Aktive ultimo": memo.text("support_active", None, b),
+                          "Startet i måneden": memo.text("support_started", None, b),
+                          "Afsluttet i måneden": memo.text("support_ended", None, b)}
+                         for b, label in METHOD_DA.items()])
+
+
+def support_provider_table(memo: Memo) -> pd.DataFrame:
+    return pd.DataFrame([{"Leverandør": label, "Aktive forløb ultimo": memo.text("support_active_by_provider", None, b)}
+                         for b, label in PROVIDER_DA.items()])
+
+
+def support_chart(memo: Memo) -> pd.DataFrame:
+    return memo.series({("support_active", b): label for b, label in METHOD_DA.items() if b})
+
+
+# ---- spor 5 --------------------------------------------------------------------------------------------
+
+
+def pilot_chart(memo: Memo, params: Params) -> pd.DataFrame:
+    """Cumulative referrals and move-ins from the pilot start, with the target as a flat series."""
+    start = period_label(pd.Period(pd.Timestamp(str(params["pilot.start_date"])), "M"))
+    periods = [p for p in memo.history if p >= start]
+    data = memo.series({("pilot_referred", ""): "Indstillet", ("pilot_moved_in", ""): "Flyttet ind"}, periods)
+    target = pd.DataFrame({"period": periods, "serie": f"Mål: {params['targets.pilot_places']} borgere",
+                           "value": float(params["targets.pilot_places"])})
+    return pd.concat([data, target], ignore_index=True)
+
+
+def pilot_alt(memo: Memo, params: Params) -> str:
+    return (f"Linjediagram: akkumuleret antal borgere indstillet til pilotprojektet og flyttet ind fra "
+            f"{fmt.date(params['pilot.start_date'])} til {fmt.period(memo.m)}; ved udgangen af {fmt.period(memo.m)} "
+            f"{memo.text('pilot_referred')} indstillet og {memo.text('pilot_moved_in')} flyttet ind mod et mål på "
+            f"{params['targets.pilot_places']}.")
+
+
+def discharge_table(memo: Memo) -> pd.DataFrame:
+    return pd.DataFrame([{"Udskrivningsgrund": label, fmt.period(memo.m): memo.text("discharges_cph_own_shelters", None, c),
+                          "Seneste 12 måneder": memo.text("discharges_cph_own_shelters_12m", None, c)}
+                         for c, label in DISCHARGE_DA.items()])
+
+
+def frequent_users_table(memo: Memo, months: int = 12) -> pd.DataFrame:
+    return pd.DataFrame([{"Måned": fmt.period(p), "Borgere med mange forløb": memo.text("frequent_users", p),
+                          "Indskrivninger": memo.text("frequent_user_admissions", p),
+                          "Udskrivninger": memo.text("frequent_user_discharges", p)}
+                         for p in reversed(memo.history[-months:])])
+
+
+def episodes_12m_table(memo: Memo) -> pd.DataFrame:
+    """All episodes ended in the last 12 months by discharge category (the whole system, every municipality)."""
+    rows = [{"Udskrivningsgrund": label, "Afsluttede forløb": memo.text("episodes_ended_12m", None, c)}
+            for c, label in DISCHARGE_DA.items()]
+    rows.append({"Udskrivningsgrund": "Forløbslængde, median (døgn)",
+                 "Afsluttede forløb": memo.text("episode_length_median_12m")})
+    return pd.DataFrame(rows)
+
+
+# ---- appendix ------------------------------------------------------------------------------------------
+
+
+def quality_table(memo: Memo) -> pd.DataFrame:
+    extracts = sorted(memo.table.loc[(memo.table["indicator"] == "rows_read") & (memo.table["period"] == memo.m), "breakdown"])
+    return pd.DataFrame([{"Udtræk": e, "Rækker indlæst": memo.text("rows_read", None, e),
+                          "Godkendt": memo.text("rows_clean", None, e), "I karantæne": memo.text("rows_quarantined", None, e)}
+                         for e in extracts])
+
+
+def params_table(params: Params) -> pd.DataFrame:
+    """Every parameter with value, unit, source and whether it is an assumption or overridden in this run."""
+    return pd.DataFrame([{"Parameter": p.key, "Værdi": str(p.value), "Enhed": p.unit, "Kilde": p.source,
+                          "Antagelse": "ja" if p.assumption else "nej",
+                          "Ændret i kørslen": "ja" if p.key in params.overridden else ""}
+                         for p in params.entries()])

@@ -1,0 +1,171 @@
+"""The analysts' status texts with their figures filled in from the published indicator table.
+
+Texts hold placeholders (data contract §2) instead of numbers, so a memo can
+never print a figure the indicator table does not hold: ``{indicator}``,
+``{indicator.breakdown}``, ``{indicator@period}`` with a period absolute
+(``2023-01``, ``2022``) or relative to the reference month (``M``, ``M-1``,
+``Y``, ``Y-1``), and ``{periode@M-1}`` for the Danish name of a period. ``{{``
+and ``}}`` are literal braces. A placeholder that names nothing in the table is
+an error that lists the valid names: a typo must stop the memo, not print a gap.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+import yaml
+
+from analysis.months import parse_month, period_label
+from analysis.report import fmt
+from analysis.report.suppression import SECONDARY_MARK
+
+_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+_PLACEHOLDER = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)(?:\.(?P<breakdown>[^@]+))?(?:@(?P<period>[^@]+))?$")
+_RELATIVE = re.compile(r"^(?P<base>[MY])(?:(?P<sign>[+-])(?P<n>\d+))?$")
+PERIOD_NAME = "periode"
+SHARE_UNIT = "andel"
+
+
+class PlaceholderError(ValueError):
+    """A placeholder in a status text that the indicator table cannot fill."""
+
+
+def resolve_period(text: str, month: pd.Period) -> str:
+    """``M-1`` → ``2023-01``, ``Y-1`` → ``2022`` (for M = 2023-02); absolute periods pass through checked."""
+    text = text.strip()
+    rel = _RELATIVE.match(text)
+    if rel:
+        shift = int(rel["n"] or 0) * (-1 if rel["sign"] == "-" else 1)
+        return period_label(month + shift) if rel["base"] == "M" else str(month.year + shift)
+    if re.fullmatch(r"\d{4}", text):
+        return text
+    try:
+        return period_label(parse_month(text))
+    except ValueError:
+        raise PlaceholderError(f"period {text!r}: use YYYY-MM, YYYY, M, M-k, Y or Y-k") from None
+
+
+def _valid_names(table: pd.DataFrame) -> list[str]:
+    pairs = table[["indicator", "breakdown"]].drop_duplicates()
+    return sorted(i if b == "" else f"{i}.{b}" for i, b in pairs.itertuples(index=False))
+
+
+def suppressed_mark(row: Mapping[str, Any], min_count: int) -> str | None:
+    """``<5`` for a small count, ``·`` for a cell hidden only to protect another (secondary) or a figure on a small base."""
+    if not bool(row.get("suppressed", False)):
+        return None
+    return f"<{min_count}" if row.get("suppression", "primary") == "primary" else SECONDARY_MARK
+
+
+def _value_text(row: pd.Series, min_count: int, unit: str) -> str:
+    mark = suppressed_mark(row, min_count)
+    if mark is not None:
+        return mark
+    value = row["value"]
+    if pd.isna(value):
+        return fmt.MISSING
+    if unit == SHARE_UNIT:
+        return fmt.pct(value)
+    return fmt.number(value, 0 if float(value).is_integer() else 1)
+
+
+def fill(
+    text: str, indicators: pd.DataFrame, month: pd.Period, min_count: int = 5,
+    catalogue: Mapping[str, Mapping[str, Any]] | None = None,
+) -> str:
+    """Replace every placeholder in ``text`` by its Danish-formatted value; suppressed cells read ``<min_count``.
+
+    With the ``catalogue``, shares (unit ``andel``) are written as percentages.
+    """
+    table = indicators.assign(breakdown=indicators["breakdown"].fillna("").astype(str), period=indicators["period"].astype(str))
+    cells = table.set_index(["indicator", "breakdown", "period"]).sort_index()
+    problems: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            return token[0]
+        if match.group(1) is None:
+            problems.append(f"unbalanced brace at position {match.start()} (write {{{{ or }}}} for a literal brace)")
+            return token
+        spec = _PLACEHOLDER.match(match.group(1).strip())
+        if spec is None:
+            problems.append(f"{{{match.group(1)}}}: not of the form {{indicator.breakdown@period}}")
+            return token
+        period = resolve_period(spec["period"] or "M", month)
+        if spec["name"] == PERIOD_NAME:
+            return fmt.period(period)
+        key = (spec["name"], spec["breakdown"] or "", period)
+        if key not in cells.index:
+            name = key[0] + (f".{key[1]}" if key[1] else "")
+            valid = _valid_names(table)
+            if name in valid:
+                problems.append(f"{{{match.group(1)}}}: {name} has no value for period {period}")
+            else:
+                close = difflib.get_close_matches(name, valid, n=3)
+                hint = f" (did you mean {', '.join(close)}?)" if close else ""
+                problems.append(f"{{{match.group(1)}}}: unknown indicator{hint}")
+            return token
+        unit = str((catalogue or {}).get(key[0], {}).get("unit", ""))
+        return _value_text(cells.loc[key], min_count, unit)
+
+    filled = _TOKEN.sub(replace, text)
+    if problems:
+        raise PlaceholderError(
+            "status text has placeholders the indicator table cannot fill:\n  " + "\n  ".join(problems)
+            + f"\nValid names: {PERIOD_NAME}, " + ", ".join(_valid_names(table))
+        )
+    return filled
+
+
+def load_status(raw_dir: str | Path, month: pd.Period) -> tuple[dict[str, Any], pd.Period, bool]:
+    """The narrative for M from ``status/<YYYY-MM>.yml``, else the latest earlier file: (status, month used, fell back)."""
+    folder = Path(raw_dir) / "status"
+    available = sorted(
+        (parse_month(p.stem), p) for p in folder.glob("*.yml") if re.fullmatch(r"\d{4}-\d{2}", p.stem)
+    )
+    earlier = [(m, p) for m, p in available if m <= month]
+    if not earlier:
+        raise FileNotFoundError(f"{folder}: no status file for {period_label(month)} or any earlier month")
+    used, path = earlier[-1]
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}, used, used != month
+
+
+def fallback_note(used: pd.Period, month: pd.Period) -> str:
+    """The memo's notice that the narrative is older than the reference month (empty when it is not)."""
+    if used == month:
+        return ""
+    return (f"**Bemærk:** Der foreligger ingen statustekst for {fmt.period(month)}. Teksterne nedenfor er fra "
+            f"{fmt.period(used)}; tallene i dem er opdateret til {fmt.period(month)}.")
+
+
+def track_markdown(
+    track: Mapping[str, Any], indicators: pd.DataFrame, month: pd.Period, min_count: int = 5,
+    catalogue: Mapping[str, Mapping[str, Any]] | None = None,
+) -> str:
+    """One track of the status file as Markdown: heading, its delleverancer and the filled status text."""
+    parts = "\n".join(f"- {d}" for d in track.get("delleverancer", []))
+    status = fill(str(track.get("status", "")), indicators, month, min_count, catalogue)
+    return f"## Spor {track['nr']}: {track['titel']}\n\n**Delleverancer**\n\n{parts}\n\n**Status**\n\n{status}\n"
+
+
+@dataclass(frozen=True)
+class StatusTexts:
+    """A month's status file bound to the indicator table it is filled from, so the memo asks only for a track."""
+
+    status: Mapping[str, Any]
+    indicators: pd.DataFrame
+    month: pd.Period
+    min_count: int = 5
+    catalogue: Mapping[str, Mapping[str, Any]] | None = None
+
+    def markdown(self, nr: int) -> str:
+        """Track ``nr`` as Markdown; an error naming the file's tracks when it is missing."""
+        tracks = {int(t["nr"]): t for t in self.status.get("spor", [])}
+        if nr not in tracks:
+            raise KeyError(f"status file has no spor {nr} (has {sorted(tracks)})")
+        return track_markdown(tracks[nr], self.indicators, self.month, self.min_count, self.catalogue)

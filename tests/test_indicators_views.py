@@ -1,0 +1,75 @@
+"""The memo's views read only the published table and mark suppressed cells."""
+import pandas as pd
+
+from analysis.indicators import views
+from analysis.params import load_params
+
+M = pd.Period("2023-02", "M")
+P = load_params()
+
+
+def published(rows):
+    df = pd.DataFrame(rows, columns=["indicator", "period", "breakdown", "value", "suppression"])
+    df["suppressed"] = df["suppression"] != ""
+    df.loc[df["suppressed"], "value"] = float("nan")
+    return df
+
+
+TABLE = published([
+    ("dwellings_received", "2023-02", "rent_4500_5000", 3.0, ""),
+    ("dwellings_received", "2022-02", "rent_4500_5000", 5.0, ""),
+    ("dwellings_received_ytd", "2023-02", "rent_4500_5000", 7.0, ""),
+    ("dwellings_received_ytd", "2022-02", "rent_4500_5000", 9.0, ""),
+    ("outflow", "2023-02", "to_housing", 2.0, "primary"),
+    ("outflow", "2023-02", "other", 30.0, "secondary"),
+    ("outflow", "2023-02", "", 32.0, ""),
+    ("subsidised_dwellings_allocated", "2023-02", "", 70.0, ""),
+    ("pilot_referred", "2022-09", "", 3.0, "primary"),
+    ("pilot_referred", "2023-02", "", 29.0, ""),
+    ("pilot_moved_in", "2023-02", "", 14.0, ""),
+])
+
+
+def test_cell_text_marks_and_missing():
+    memo = views.Memo(TABLE, M, 5)
+    assert memo.text("outflow", None, "to_housing") == "<5"
+    assert memo.text("outflow", None, "other") == "·"
+    assert memo.text("outflow") == "32"
+    assert memo.text("inflow") == "–"
+
+
+def test_dwellings_table_month_last_year_and_year_to_date_change():
+    row = views.dwellings_table(views.Memo(TABLE, M, 5)).set_index("Husleje pr. md. (ekskl. forbrug)").loc["4.500–5.000 kr."]
+    assert row["februar 2023"] == "3" and row["februar 2022"] == "5"
+    assert row["År til dato 2023"] == "7" and row["Samme periode 2022"] == "9" and row["Ændring"] == "▼ 2"
+
+
+def test_subsidised_against_target_and_pilot_chart_from_start():
+    memo = views.Memo(TABLE, M, 5)
+    assert views.subsidised_table(memo, P).iloc[0].tolist() == ["70", "350", "20 %", "280"]
+    chart = views.pilot_chart(memo, P)
+    assert chart["period"].min() == "2022-09"
+    referred = chart[chart["serie"] == "Indstillet"].set_index("period")["value"]
+    assert pd.isna(referred["2022-09"]) and referred["2023-02"] == 29
+    assert (chart.loc[chart["serie"].str.startswith("Mål"), "value"] == 50).all()
+    assert "29 indstillet og 14 flyttet ind mod et mål på 50" in views.pilot_alt(memo, P)
+
+
+def test_shelter_tables_take_names_from_the_register():
+    table = published([
+        ("shelter_places_by_shelter", "2023-02", "110:h1", 20.0, ""),
+        ("shelter_places_by_shelter", "2022-02", "110:h1", 25.0, ""),
+        ("shelter_places_by_shelter", "2023-02", "107:h9", 0.0, ""),
+        ("shelter_places_by_shelter", "2022-02", "107:h9", 0.0, ""),
+        ("screened_places", "2023-02", "110:h1", 20.0, ""),
+        ("screened_places", "2023-02", "", 20.0, ""),
+        ("convertible_places", "2023-02", "110:h1", 6.0, ""),
+        ("convertible_places", "2023-02", "", 6.0, ""),
+    ])
+    register = pd.DataFrame({"shelter_id": ["h1"], "name": ["Bocentret"], "ownership": ["kommunal"],
+                             "valid_from": [pd.Timestamp("2020-01-01")]})
+    memo = views.Memo(table, M, 5)
+    places = views.places_by_shelter(memo, register)
+    assert places.iloc[0].tolist() == ["Bocentret", "Kommunal", "§ 110", "25", "20", "▼ 5"] and len(places) == 1
+    conversion = views.conversion_table(memo, register)
+    assert conversion.values.tolist() == [["Bocentret", "Kommunal", "20", "6"], ["I alt", "", "20", "6"]]
