@@ -1,0 +1,126 @@
+"""Rolling-origin backtest: would the model have predicted the past?
+
+At each origin the forecaster sees only the history up to that month and
+forecasts the next ``horizon`` months; errors are scaled by the in-sample
+seasonal-naive error (MASE, Hyndman & Koehler 2006), so MASE < 1 means better
+than "same month last year". Two reference forecasts run through the same
+harness: seasonal naive and a static Little's-law level (arrivals × mean stay).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+Forecaster = Callable[[int, int], np.ndarray]  # (origin position, horizon) -> forecasts for origin+1..origin+h
+
+
+def seasonal_naive(y: pd.Series) -> Forecaster:
+    """The value 12 months before each target month (repeated for horizons beyond 12)."""
+    values = y.to_numpy(dtype=float)
+    return lambda origin, h: np.array([values[origin - 12 + ((k - 1) % 12) + 1] for k in range(1, h + 1)])
+
+
+def littles_law(y: pd.Series, inflow: pd.Series, mean_stay_months: pd.Series) -> Forecaster:
+    """Static level L = λ·W from the 12 months up to the origin (NAEH shelter calculator)."""
+    lam = inflow.to_numpy(dtype=float)
+    stay = mean_stay_months.to_numpy(dtype=float)
+    return lambda origin, h: np.full(h, lam[origin - 11:origin + 1].mean() * stay[origin])
+
+
+def mase_scale(y: np.ndarray, season: int = 12) -> float:
+    """In-sample mean absolute seasonal-naive error of the training history."""
+    diffs = np.abs(y[season:] - y[:-season])
+    return float(diffs.mean()) if len(diffs) and diffs.mean() > 0 else np.nan
+
+
+def rolling_backtest(
+    y: pd.Series, forecasters: dict[str, Forecaster], horizon: int, origins: list[int] | range
+) -> pd.DataFrame:
+    """Scaled errors of each forecaster at each origin and horizon.
+
+    Rows: method, origin (period label), h, forecast, actual, error, scaled_error.
+    """
+    values = y.to_numpy(dtype=float)
+    rows = []
+    for origin in origins:
+        scale = mase_scale(values[: origin + 1])
+        actual = values[origin + 1: origin + 1 + horizon]
+        for name, forecaster in forecasters.items():
+            fc = np.asarray(forecaster(origin, horizon), dtype=float)[: len(actual)]
+            for k, (f, a) in enumerate(zip(fc, actual), start=1):
+                rows.append((name, str(y.index[origin]), k, f, a, f - a, abs(f - a) / scale))
+    return pd.DataFrame(rows, columns=["method", "origin", "h", "forecast", "actual", "error", "scaled_error"])
+
+
+def mase_summary(errors: pd.DataFrame, at: int) -> pd.DataFrame:
+    """MASE per method at horizon ``at`` and averaged over horizons 1..``at``."""
+    grouped = errors.groupby("method")
+    return pd.DataFrame({
+        f"mase_h{at}": errors[errors["h"] == at].groupby("method")["scaled_error"].mean(),
+        f"mase_h1_{at}": grouped["scaled_error"].mean(),
+        "origins": grouped["origin"].nunique(),
+    })
+
+
+def default_origins(n: int, horizon: int, count: int, min_train: int = 36) -> range:
+    """The last ``count`` origins with a full horizon ahead and enough training history."""
+    last = n - 1 - horizon
+    return range(max(min_train - 1, last - count + 1), last + 1)
+
+
+def cut_to(tables: dict[str, pd.DataFrame], month: pd.Period) -> dict[str, pd.DataFrame]:
+    """Episodes, tenancies and support as they looked at the end of ``month``:
+    later starts dropped, later ends not yet happened (data contract §4)."""
+    from analysis.months import day_after, month_end
+
+    last, stop = month_end(month), day_after(month)
+    spans = {"episodes": ("start", "end"), "tenancies": ("moved_in", "moved_out"), "support": ("start", "end")}
+    out = dict(tables)
+    for name, (begin, end) in spans.items():
+        df = tables[name][tables[name][begin] <= last].copy()
+        later = df[end] > last
+        df.loc[later, end] = pd.NaT
+        if name == "episodes":
+            df.loc[later, "discharge_category"] = pd.NA
+            df["open"] = df["end"].isna()
+            df["nights"] = (df["end"].fillna(stop).clip(upper=stop) - df["start"]).dt.days.clip(lower=1)
+        out[name] = df
+    return out
+
+
+def local_backtest(tables: dict[str, pd.DataFrame], month: pd.Period, params, origins: int | None = None) -> pd.DataFrame:
+    """Backtest of the stock-and-flow model on the month-end shelter stock, against
+    seasonal naive and Little's law, over the last ``forecast.backtest_origins`` origins."""
+    from analysis.forecast.flows import history_months, spell_flows
+    from analysis.forecast.model import fit
+    from analysis.forecast.simulate import simulate
+
+    ep = tables["episodes"]
+    months = history_months(ep, month)
+    flows = spell_flows(ep["start"], ep["end"], months)
+    y = flows["stock"].astype(float)
+    ended = ep.dropna(subset=["end"])
+    end_month = pd.PeriodIndex(ended["end"], freq="M")
+    stay = (ended["nights"] / 30.4375).groupby(end_month).agg(["sum", "count"]).reindex(months, fill_value=0)
+    mean_stay = (stay["sum"].rolling(12, min_periods=1).sum() / stay["count"].rolling(12, min_periods=1).sum())
+    horizon = int(params["forecast.backtest_horizon_months"])
+    paths = int(params["forecast.backtest_paths"])
+    seed = int(params["forecast.seed"])
+
+    def model(origin: int, h: int) -> np.ndarray:
+        at = months[origin]
+        fitted = fit(**{k: v for k, v in cut_to(tables, at).items() if k in ("episodes", "tenancies", "support")},
+                     month=at, params=params)
+        future = pd.period_range(at + 1, periods=h, freq="M")
+        sim = simulate(fitted.rates, fitted.state, future, np.full(h, np.inf), paths, seed)
+        return np.median(sim.series["shelter_stock"], axis=0)
+
+    forecasters = {
+        "model": model,
+        "seasonal_naive": seasonal_naive(y),
+        "littles_law": littles_law(y, flows["inflow"].astype(float), mean_stay.reset_index(drop=True)),
+    }
+    count = int(origins or params["forecast.backtest_origins"])
+    return rolling_backtest(y, forecasters, horizon, default_origins(len(y), horizon, count))

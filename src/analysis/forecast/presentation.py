@@ -1,0 +1,289 @@
+"""Danish tables, charts and texts of the capacity-forecast report.
+
+The report notebook only calls these: every figure it prints is read from the
+forecast step's outputs or the published indicator table and formatted here,
+so the report holds no logic and the same wording is testable.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from analysis.forecast.backtest import mase_summary
+from analysis.forecast.crosschecks import reconciliation
+from analysis.forecast.scenarios import KNOBS, load_scenarios
+from analysis.report import charts, fmt
+
+MEASURES_DA = {
+    "shelter_stock": "Borgere på § 110-herberg (månedens udgang)",
+    "places_110_needed": "Behov for § 110-pladser",
+    "places_107_needed": "Behov for § 107-pladser",
+    "places_110_gap": "Forskel til nuværende § 110-pladser",
+    "places_107_gap": "Forskel til nuværende § 107-pladser",
+    "dwellings_needed": "Boliger, der er behov for",
+    "housing_exits": "Udflytninger til bolig (inden for boligudbuddet)",
+    "arrivals_new": "Nye borgere på herberg",
+    "arrivals_returning": "Tilbagevendte borgere",
+    "support_starts": "Nye bostøtteforløb",
+    "support_active": "Aktive bostøtteforløb (årets udgang)",
+}
+METHODS_DA = {"CTI": "CTI", "ICM": "ICM", "ACT": "ACT", "SEL85": "Almindelig § 85"}
+AREAS_DA = {"110": "§ 110 herberg", "107": "§ 107 botilbud", "85a": "§ 85a bostøtte (Housing First)", "total": "I alt"}
+METHODS_BACKTEST_DA = {"model": "Modellen (stock-and-flow)", "seasonal_naive": "Sæsonnaiv (samme måned sidste år)",
+                       "littles_law": "Littles lov (statisk niveau)"}
+PARAM_PREFIXES = ("forecast.", "scenarios.", "reimbursement.", "day_rates.", "targets.shelter_occupancy",
+                  "definitions.new_arrival_lookback_months")
+
+
+def scenario_labels(params) -> dict[str, str]:
+    return {name: s.label_da for name, s in load_scenarios(params).items()}
+
+
+def short_labels(params) -> dict[str, str]:
+    """Chart legends: the label up to its colon ("Reform: kortere ophold …" -> "Reform")."""
+    return {name: label.split(":")[0] for name, label in scenario_labels(params).items()}
+
+
+def _interval(lo: float, hi: float, decimals: int = 0) -> str:
+    return f"{fmt.number(lo, decimals)}–{fmt.number(hi, decimals)}"
+
+
+def full_years(yearly: pd.DataFrame) -> pd.DataFrame:
+    return yearly[yearly["months"] == 12]
+
+
+def comparison_table(yearly: pd.DataFrame, year: str, params) -> pd.DataFrame:
+    """One row per scenario: the year's need for places, dwellings and the gap (median, 80 %)."""
+    labels = scenario_labels(params)
+    rows = []
+    for name, label in labels.items():
+        part = yearly[(yearly["scenario"] == name) & (yearly["period"] == year) & (yearly["breakdown"] == "")].set_index("measure")
+        if part.empty:
+            continue
+        cell = lambda m: f"{fmt.number(part.loc[m, 'median'])} ({_interval(part.loc[m, 'lo80'], part.loc[m, 'hi80'])})"
+        gap = part.loc["places_110_gap", "median"]
+        rows.append({"Scenarie": label, "§ 110-pladser": cell("places_110_needed"), "§ 107-pladser": cell("places_107_needed"),
+                     "Boliger": cell("dwellings_needed"), "Forskel § 110 mod i dag": ("+" if gap > 0 else "") + fmt.number(gap)})
+    return pd.DataFrame(rows)
+
+
+def yearly_table(yearly: pd.DataFrame, scenario: str, measures: tuple[str, ...]) -> pd.DataFrame:
+    """Per year: median with 80 % and 95 % intervals for each measure (rows = measure × year)."""
+    part = full_years(yearly)
+    part = part[(part["scenario"] == scenario) & part["measure"].isin(measures) & (part["breakdown"] == "")]
+    return pd.DataFrame({
+        "Mål": part["measure"].map(MEASURES_DA), "År": part["period"], "Median": part["median"].map(fmt.number),
+        "80 %-interval": [_interval(a, b) for a, b in zip(part["lo80"], part["hi80"])],
+        "95 %-interval": [_interval(a, b) for a, b in zip(part["lo95"], part["hi95"])],
+    })
+
+
+def support_table(yearly: pd.DataFrame, scenario: str) -> pd.DataFrame:
+    """New and active support courses per method and year (median, 80 %)."""
+    part = full_years(yearly)
+    part = part[(part["scenario"] == scenario) & part["measure"].isin(["support_starts", "support_active"])]
+    rows = []
+    for (year, method), block in part.groupby(["period", "breakdown"], sort=True):
+        b = block.set_index("measure")
+        rows.append({"År": year, "Metode": METHODS_DA.get(method, method),
+                     "Nye forløb": f"{fmt.number(b.loc['support_starts', 'median'])} ({_interval(b.loc['support_starts', 'lo80'], b.loc['support_starts', 'hi80'])})",
+                     "Aktive ved årets udgang": fmt.number(b.loc["support_active", "median"])})
+    return pd.DataFrame(rows)
+
+
+def scenario_chart(monthly: pd.DataFrame, measure: str, params, title: str, ylabel: str,
+                   observed: pd.DataFrame | None = None, band: str = "80") -> Figure:
+    """Median per scenario with its interval band; the observed history in black."""
+    data = monthly[(monthly["measure"] == measure) & (monthly["breakdown"] == "")].copy()
+    data["Scenarie"] = data["scenario"].map(short_labels(params))
+    return charts.band_chart(data, "period", "median", f"lo{band}", f"hi{band}", hue="Scenarie", title=title,
+                             ylabel=ylabel, band_label=f"{band} %-interval", observed=observed)
+
+
+def observed_stock(flows: pd.DataFrame, months: int = 24) -> pd.DataFrame:
+    """The last ``months`` of observed month-end shelter stock, in the chart's columns."""
+    tail = flows.tail(months)
+    return pd.DataFrame({"period": tail["period"], "median": tail["shelter_stock"].astype(float)})
+
+
+def scenario_alt(monthly: pd.DataFrame, measure: str, params, unit: str) -> str:
+    """Alt text: where each scenario's median ends and its 80 % band there."""
+    labels = scenario_labels(params)
+    data = monthly[(monthly["measure"] == measure) & (monthly["breakdown"] == "")]
+    last = data[data["period"] == data["period"].max()]
+    parts = [f"{labels.get(r.scenario, r.scenario)} {fmt.number(r.median)} {unit} (80 %-interval {_interval(r.lo80, r.hi80)})"
+             for r in last.itertuples()]
+    first = fmt.period(data["period"].min())
+    return (f"Linjediagram med bånd fra {first} til {fmt.period(data['period'].max())}, ét pr. scenarie. "
+            f"I {fmt.period(data['period'].max())}: " + "; ".join(parts) + ".")
+
+
+def cost_table(costs: pd.DataFrame, history_costs: pd.DataFrame, params, scenario: str, from_year: int) -> pd.DataFrame:
+    """Per year: net municipal cost under the old rule and the rules in force, and the difference (mio. kr.)."""
+    mio = lambda v: fmt.number(v / 1e6, 1)
+    hist = history_costs[history_costs["year"] >= from_year].groupby("year")[["gross", "net_old", "net_new", "extra_cost"]].sum()
+    rows = [{"År": str(y), "Kilde": "Registre", "Bruttoudgift": mio(r.gross), "Netto, gammel regel": mio(r.net_old),
+             "Netto, nye regler": mio(r.net_new), "Meromkostning": mio(r.extra_cost)} for y, r in hist.iterrows()]
+    total = costs[(costs["scenario"] == scenario) & (costs["breakdown"] == "total")]
+    wide = total.pivot(index="period", columns="measure", values="median")
+    band = total[total["measure"] == "cost_extra_cost"].set_index("period")
+    label = scenario_labels(params)[scenario]
+    last_history = int(hist.index.max()) if len(hist) else -1
+    for year, r in wide.iterrows():
+        if int(year) <= last_history:
+            continue
+        rows.append({"År": year, "Kilde": label, "Bruttoudgift": mio(r["cost_gross"]), "Netto, gammel regel": mio(r["cost_net_old"]),
+                     "Netto, nye regler": mio(r["cost_net_new"]),
+                     "Meromkostning": f"{mio(r['cost_extra_cost'])} ({mio(band.loc[year, 'lo80'])} til {mio(band.loc[year, 'hi80'])})"})
+    return pd.DataFrame(rows)
+
+
+def cost_by_area(costs: pd.DataFrame, scenario: str, year: str) -> pd.DataFrame:
+    """One year's gross, reimbursement and net cost per area under both rules (mio. kr.)."""
+    part = costs[(costs["scenario"] == scenario) & (costs["period"] == year)]
+    wide = part.pivot(index="breakdown", columns="measure", values="median")
+    mio = lambda v: fmt.number(v / 1e6, 1) if pd.notna(v) else fmt.MISSING
+    return pd.DataFrame([{
+        "Område": AREAS_DA.get(area, area), "Brutto": mio(r.get("cost_gross")),
+        "Refusion, gammel regel": mio(r.get("cost_reimbursement_old")), "Refusion, nye regler": mio(r.get("cost_reimbursement_new")),
+        "Meromkostning": mio(r.get("cost_extra_cost")),
+    } for area, r in wide.reindex(list(AREAS_DA)).dropna(how="all").iterrows()])
+
+
+def extra_cost_chart(costs: pd.DataFrame, params) -> Figure:
+    data = costs[(costs["breakdown"] == "total") & (costs["measure"] == "cost_extra_cost")].copy()
+    data["Scenarie"] = data["scenario"].map(short_labels(params))
+    data["mio"] = data["median"] / 1e6
+    return charts.bar_chart(data, "period", "mio", hue="Scenarie", title="Meromkostning ved de nye refusionsregler",
+                            ylabel="Mio. kr. pr. år", decimals=1, labels=False)
+
+
+def scenario_levers(params) -> pd.DataFrame:
+    """The scenarios as the parameter file defines them, in Danish."""
+    rows = []
+    for name, s in load_scenarios(params).items():
+        given = params["scenarios.definitions"][name] or {}
+        levers = [f"{key} = {value}" for key, value in given.items() if key != "label_da"]
+        rows.append({"Scenarie": s.label_da, "Id": name, "Ændringer i forhold til basis": "; ".join(levers) or "ingen"})
+    return pd.DataFrame(rows)
+
+
+def levers_glossary() -> pd.DataFrame:
+    return pd.DataFrame({"Parameter": list(KNOBS), "Betydning": list(KNOBS.values())})
+
+
+def assumptions_table(params) -> pd.DataFrame:
+    """Every parameter the forecast and cost model use, with value, unit, source and the assumption flag."""
+    rows = []
+    for p in params.entries():
+        if not p.key.startswith(PARAM_PREFIXES) or p.key == "scenarios.definitions":
+            continue
+        value = p.value if not isinstance(p.value, (list, dict)) else str(p.value)
+        rows.append({"Parameter": p.key, "Værdi": str(value), "Enhed": p.unit, "Kilde": p.source,
+                     "Antagelse": "ja" if p.assumption else "nej",
+                     "Ændret i kørslen": "ja" if p.key in params.overridden else ""})
+    return pd.DataFrame(rows)
+
+
+def backtest_table(backtest: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    s = mase_summary(backtest, horizon)
+    return pd.DataFrame({
+        "Metode": [METHODS_BACKTEST_DA.get(m, m) for m in s.index],
+        f"MASE ved {horizon} måneder": [fmt.number(v, 2) for v in s[f"mase_h{horizon}"]],
+        f"MASE, gennemsnit 1–{horizon} måneder": [fmt.number(v, 2) for v in s[f"mase_h1_{horizon}"]],
+        "Prognosestarter": s["origins"].astype(int).tolist(),
+    })
+
+
+def backtest_chart(backtest: pd.DataFrame, horizon: int) -> Figure:
+    """The forecasts for each target month made ``horizon`` months earlier, against the actual."""
+    at = backtest[backtest["h"] == horizon].copy()
+    at["period"] = (pd.PeriodIndex(at["origin"], freq="M") + horizon).strftime("%Y-%m")
+    actual = at.drop_duplicates("period").assign(Metode="Faktisk", forecast=lambda d: d["actual"])
+    data = pd.concat([at.assign(Metode=at["method"].map(METHODS_BACKTEST_DA)), actual])
+    return charts.line_chart(data, "period", "forecast", hue="Metode",
+                             title=f"Prognoser lavet {horizon} måneder før, mod det faktiske antal", ylabel="Borgere på herberg")
+
+
+def littles_table(littles: pd.DataFrame, params) -> pd.DataFrame:
+    labels = {"history": "Historik", **scenario_labels(params)}
+    return pd.DataFrame({
+        "Kilde": littles["scenario"].map(labels), "År": littles["period"],
+        "Tilgang pr. måned": littles["inflow"].map(fmt.number),
+        "Middelopholdstid (mdr.)": littles["mean_stay_months"].map(lambda v: fmt.number(v, 2)),
+        "Littles lov: tilgang × opholdstid": littles["littles_law_stock"].map(fmt.number),
+        "Bestand (gennemsnit)": littles["stock"].map(fmt.number),
+        "Forhold": littles["ratio"].map(lambda v: fmt.number(v, 2)),
+    })
+
+
+def reconciliation_text(flows: pd.DataFrame) -> str:
+    rec = reconciliation(flows.set_index("period"))
+    worst = int(np.abs(rec["difference"]).max()) if len(rec) else 0
+    ok = bool(rec["reconciles"].all())
+    verdict = "går op i alle måneder" if ok else f"går ikke op: største afvigelse {fmt.number(worst)} borgere"
+    return (f"Bestand og strømme for § 110 er afstemt måned for måned for {fmt.number(len(rec))} måneder "
+            f"({fmt.period(rec['period'].iloc[0])}–{fmt.period(rec['period'].iloc[-1])}): bestand ved månedens start "
+            f"+ tilgang − afgang = bestand ved månedens udgang {verdict}.")
+
+
+def reconciliation_table(flows: pd.DataFrame, months: int = 12) -> pd.DataFrame:
+    rec = reconciliation(flows.set_index("period")).tail(months)
+    return pd.DataFrame({
+        "Måned": rec["period"].map(fmt.period), "Primo": rec["stock_start"].map(fmt.number),
+        "Tilgang": rec["inflow"].map(fmt.number), "Afgang": rec["outflow"].map(fmt.number),
+        "Ultimo": rec["stock"].map(fmt.number), "Afvigelse": rec["difference"].map(fmt.number),
+    })
+
+
+RATES_DA = {
+    "new_arrivals_per_month": "Nye borgere pr. måned (sæsonkorrigeret, ved M)",
+    "new_arrivals_trend_per_year": "Årlig tendens i nye borgere",
+    "housing_supply_per_month": "Boligudbud til herbergsborgere pr. måned",
+    "tenancy_share": "Andel af udflytninger til bolig, der bliver registrerede lejemål",
+    "s107_exit_per_month": "Afgang fra § 107 pr. måned",
+    "s107_return_per_month": "Tilbagevenden fra § 107 pr. måned",
+    "exit_first_month": "Udskrives i indskrivningsmåneden",
+    "exit_hazard_month_1_3": "Afgangsrisiko pr. måned, måned 1–3",
+    "exit_hazard_month_12_plus": "Afgangsrisiko pr. måned, efter 12 måneder",
+    "to_housing_share": "Andel af udskrivninger til bolig",
+    "to_s107_share": "Andel af udskrivninger til botilbud",
+    "return_same_month": "Vender tilbage samme måned",
+    "return_first_month": "Vender tilbage måneden efter",
+    "return_month_6_24": "Tilbagevenden pr. måned, måned 6–24",
+    "new_arrival_share": "Andel af nye borgere",
+    "stock_at_m": "Borgere på herberg ved M",
+    "method_share": "Andel af nye lejemål med metoden",
+    "support_end_per_month": "Afslutning af bostøtte pr. måned",
+    "housed_return_per_month": "Tilbage på herberg fra bolig pr. måned",
+    "housed_leave_per_month": "Anden fraflytning pr. måned",
+}
+SEGMENTS_DA = {"transitional": "Kortvarige", "episodic": "Episodiske", "chronic": "Langvarige"}
+
+
+def rates_view(rates: pd.DataFrame) -> pd.DataFrame:
+    whole = {"stock_at_m": 0, "new_arrivals_per_month": 1, "housing_supply_per_month": 1}
+    decimals = lambda name: whole.get(name, 3)
+    return pd.DataFrame({
+        "Størrelse": rates["rate"].map(lambda r: RATES_DA.get(r, r)),
+        "Gruppe": rates["breakdown"].map(lambda b: SEGMENTS_DA.get(b, METHODS_DA.get(b, "Ingen bostøtte" if b == "none" else b))),
+        "Værdi": [fmt.number(v, decimals(r)) for r, v in zip(rates["rate"], rates["value"])],
+    })
+
+
+def horizon_year(params) -> str:
+    return str(pd.Period(str(params["forecast.horizon_end"]), freq="M").year)
+
+
+def next_year(month: pd.Period) -> str:
+    return str(month.year + 1)
+
+
+def load_published(build_dir) -> pd.DataFrame:
+    """The published (suppressed) indicator table; empty when the assemble step has not run, so
+    the report then says "endnu ikke tilgængelig" instead of failing or inventing figures."""
+    path = build_dir / "indicators" / "published.parquet"
+    if path.exists():
+        return pd.read_parquet(path)
+    return pd.DataFrame(columns=["indicator", "period", "breakdown", "value", "suppressed"])

@@ -1,0 +1,179 @@
+"""Run every scenario and turn the simulated paths into the published tables.
+
+Tables are long: one row per scenario, period (``YYYY-MM`` or ``YYYY``),
+measure and breakdown, with the median, mean and the 50/80/95 % interval
+bounds, so the report, the indicator table and the notebook all read one shape.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.costs import cost_table, limits_by_month
+from analysis.forecast.model import Fitted
+from analysis.forecast.scenarios import Scenario, load_scenarios
+from analysis.forecast.simulate import METHODS, Paths, simulate
+from analysis.months import month_end, parse_month
+
+SUPPORT_METHODS = tuple(m for m in METHODS if m != "none")
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """Today's capacity: valid §110/§107 places at M, screened convertible §110 places,
+    dwellings per year at the recent pace, active support courses per method."""
+
+    places_110: float
+    places_107: float
+    convertible: float
+    dwellings_per_year: float
+    support_active: dict[str, float]
+
+    def for_scenario(self, scenario: Scenario) -> dict[str, float]:
+        moved = self.convertible if scenario.convert_places else 0.0
+        return {"places_110": self.places_110 - moved, "places_107": self.places_107 + moved}
+
+
+def capacity_today(shelters: pd.DataFrame, fitted: Fitted) -> Capacity:
+    day = month_end(fitted.origin)
+    valid = shelters[(shelters["valid_from"] <= day) & (shelters["valid_to"].isna() | (shelters["valid_to"] >= day))]
+    by_para = valid.groupby(valid["paragraph"].astype(str))["places"].sum()
+    s110 = valid[valid["paragraph"].astype(str) == "110"]
+    convertible = float(pd.to_numeric(s110["convertible_places"], errors="coerce").fillna(0).sum())
+    active = dict(zip(METHODS, fitted.state.housed.astype(float)))
+    return Capacity(
+        places_110=float(by_para.get("110", 0)), places_107=float(by_para.get("107", 0)), convertible=convertible,
+        dwellings_per_year=float(fitted.rates.supply * 12), support_active={m: active[m] for m in SUPPORT_METHODS},
+    )
+
+
+def forecast_months(fitted: Fitted, params) -> pd.PeriodIndex:
+    return pd.period_range(fitted.origin + 1, parse_month(str(params["forecast.horizon_end"])), freq="M")
+
+
+def run_scenarios(fitted: Fitted, params, paths: int | None = None, seed: int | None = None) -> dict[str, Paths]:
+    """All scenarios with common random numbers (same seed), so differences are the levers'."""
+    months = forecast_months(fitted, params)
+    limits = limits_by_month(months, params)
+    n = int(paths or params["forecast.paths"])
+    s = int(params["forecast.seed"] if seed is None else seed)
+    return {name: simulate(fitted.rates, fitted.state, months, limits, n, s, sc.knobs)
+            for name, sc in load_scenarios(params).items()}
+
+
+def _quantiles(values: np.ndarray, intervals: list[float]) -> dict[str, np.ndarray]:
+    """Median, mean and interval bounds across paths (axis 0)."""
+    out = {"median": np.median(values, axis=0), "mean": values.mean(axis=0)}
+    for cover in intervals:
+        tail = (1 - cover) / 2
+        pct = round(cover * 100)
+        out[f"lo{pct}"] = np.quantile(values, tail, axis=0)
+        out[f"hi{pct}"] = np.quantile(values, 1 - tail, axis=0)
+    return out
+
+
+def _measures(p: Paths, occupancy: float) -> dict[tuple[str, str], tuple[np.ndarray, str]]:
+    """(measure, breakdown) -> (paths x months array, how a year aggregates: mean/sum/last)."""
+    days = np.array([m.days_in_month for m in p.months], dtype=float)
+    s = p.series
+    out = {
+        ("shelter_stock", ""): (s["shelter_stock"], "last"),
+        ("places_110_needed", ""): (s["nights_110"] / days / occupancy, "mean"),
+        ("places_107_needed", ""): (s["s107_days"] / days / occupancy, "mean"),
+        ("s107_stock", ""): (s["s107_stock"], "last"),
+        ("dwellings_needed", ""): (s["housing_demand"], "sum"),
+        ("housing_exits", ""): (s["exits_housing"], "sum"),
+        ("arrivals_new", ""): (s["arrivals_new"], "sum"),
+        ("arrivals_returning", ""): (s["arrivals_returning"], "sum"),
+        ("shelter_exits", ""): (s["exits"], "sum"),
+        ("nights_110", ""): (s["nights_110"], "sum"),
+        ("housed", ""): (s["housed_stock"], "last"),
+    }
+    for i, m in enumerate(METHODS):
+        if m in SUPPORT_METHODS:
+            out[("support_starts", m)] = (s["support_starts"][:, :, i], "sum")
+            out[("support_active", m)] = (s["housed_by_method"][:, :, i], "last")
+    return out
+
+
+def _yearly(values: np.ndarray, years: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray]:
+    labels = np.unique(years)
+    cols = []
+    for y in labels:
+        block = values[:, years == y]
+        cols.append(block.mean(axis=1) if how == "mean" else block.sum(axis=1) if how == "sum" else block[:, -1])
+    return labels, np.stack(cols, axis=1)
+
+
+def summarise(results: dict[str, Paths], capacity: Capacity, params) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Monthly and yearly tables of every measure, plus gaps against today's capacity."""
+    occupancy = float(params["targets.shelter_occupancy"])
+    intervals = list(params["forecast.intervals"])
+    scenarios = load_scenarios(params)
+    monthly, yearly = [], []
+    for name, p in results.items():
+        cap = capacity.for_scenario(scenarios[name])
+        years = np.array([m.year for m in p.months])
+        measures = _measures(p, occupancy)
+        measures[("places_110_gap", "")] = (measures[("places_110_needed", "")][0] - cap["places_110"], "mean")
+        measures[("places_107_gap", "")] = (measures[("places_107_needed", "")][0] - cap["places_107"], "mean")
+        for (measure, breakdown), (values, how) in measures.items():
+            monthly.append(_frame(name, p.months.strftime("%Y-%m"), measure, breakdown, _quantiles(values, intervals)))
+            labels, per_year = _yearly(values, years, how)
+            yearly.append(_frame(name, labels.astype(str), measure, breakdown, _quantiles(per_year, intervals),
+                                 months=[int((years == y).sum()) for y in labels]))
+    return pd.concat(monthly, ignore_index=True), pd.concat(yearly, ignore_index=True)
+
+
+def _frame(scenario: str, periods, measure: str, breakdown: str, q: dict[str, np.ndarray], months=None) -> pd.DataFrame:
+    df = pd.DataFrame({"scenario": scenario, "period": list(periods), "measure": measure, "breakdown": breakdown, **q})
+    if months is not None:
+        df["months"] = months
+    return df
+
+
+def scenario_costs(results: dict[str, Paths], params, support_reimbursable_share: float) -> pd.DataFrame:
+    """Cost per scenario, year and area (median and interval bounds across paths).
+
+    Support months of Housing First methods are the active courses at each month
+    end; the share within 2 years of discharge is taken from history.
+    """
+    hf = [METHODS.index(m) for m in params["forecast.housing_first_methods"]]
+    intervals = list(params["forecast.intervals"])
+    rows = []
+    for name, p in results.items():
+        s = p.series
+        years = np.array([m.year for m in p.months])
+        support = s["housed_by_method"][:, :, hf].sum(axis=2)
+        parts = {
+            "nights_110": s["nights_110"], "nights_110_reimbursable": s["nights_110_reimbursable"],
+            "days_107": s["s107_days"], "days_107_reimbursable": s["s107_days_reimbursable"], "support_months": support,
+        }
+        labels = np.unique(years)
+        per_year = {k: _yearly(v, years, "sum")[1] for k, v in parts.items()}
+        n_paths = support.shape[0]
+        frames = []
+        for j, year in enumerate(labels):
+            vol = pd.DataFrame({k: v[:, j] for k, v in per_year.items()})
+            vol["nights_110_after"] = vol["nights_110"]
+            vol["days_107_after"] = vol["days_107"]
+            vol["support_months_after"] = vol["support_months"]
+            vol["support_months_reimbursable"] = vol["support_months"] * support_reimbursable_share
+            vol.index = pd.Index(np.arange(n_paths), name="year")
+            table = cost_table(vol, params).rename(columns={"year": "path"})
+            table["year"] = str(year)
+            frames.append(table)
+        costs = pd.concat(frames, ignore_index=True)
+        total = costs.groupby(["path", "year"], as_index=False)[["gross", "net_old", "net_new", "extra_cost"]].sum()
+        total["area"] = "total"
+        costs = pd.concat([costs, total], ignore_index=True)
+        for (year, area), block in costs.groupby(["year", "area"]):
+            for col in ("gross", "reimbursement_old", "reimbursement_new", "net_old", "net_new", "extra_cost"):
+                if col not in block or block[col].isna().all():
+                    continue
+                q = _quantiles(block[col].to_numpy()[:, None], intervals)
+                rows.append({"scenario": name, "period": year, "measure": f"cost_{col}", "breakdown": area,
+                             **{k: float(v[0]) for k, v in q.items()}})
+    return pd.DataFrame(rows)

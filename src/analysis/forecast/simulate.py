@@ -1,0 +1,236 @@
+"""Vectorised stochastic simulation of the stock-and-flow model (many paths at once).
+
+Time runs in months from the reference month's end. Every compartment is an
+integer array with the paths as the first axis, and every flow a binomial (or
+Poisson) draw, so flows reconcile with stocks in every path by construction.
+One seeded generator per call makes reruns identical.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+DAYS_PER_MONTH = 30.4375
+METHODS = ("CTI", "ICM", "ACT", "SEL85", "none")
+S107_BINS = 7  # months 0..5 in §107 plus "6 or more": the 6-month reimbursement window
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Monthly transition probabilities and arrival rates (see docs/forecast.md)."""
+
+    entry_exit: np.ndarray  # (S,) an arrival leaves within its arrival month
+    exit_hazard: np.ndarray  # (S, D) exit during the month from duration bin d
+    dest: np.ndarray  # (S, 4) share of exits to housing, §107, elsewhere (may return), gone
+    quick_return: np.ndarray  # (S,) an exit to elsewhere comes back within the same month
+    return_hazard: np.ndarray  # (S, K) return from elsewhere by months since exit (K = look-back)
+    return_mix: np.ndarray  # (S,) segment of those who come back from elsewhere
+    s107_return: float  # return to shelter from §107, per month
+    s107_mix: np.ndarray  # (S,) segment of those who return from §107
+    new_level: float  # new arrivals per month at the origin (seasonally adjusted)
+    new_trend: float  # yearly growth of new arrivals
+    seasonal: np.ndarray  # (12,) calendar-month factors, January first
+    new_mix: np.ndarray  # (S,) segment of new arrivals
+    housing_mix: np.ndarray  # (S,) segment of those who return from housing
+    in_out_nights: np.ndarray  # (S,) mean nights of an episode that starts and ends in one month
+    method_share: np.ndarray  # (M,) support method of a new tenancy (METHODS order)
+    tenancy_share: float  # share of housing exits that become tracked tenancies
+    support_end: np.ndarray  # (M,) support course ends, per month ("none": 0)
+    housed_return: np.ndarray  # (M,) return to shelter from housing, per month
+    housed_leave: np.ndarray  # (M,) other move-outs, per month
+    s107_exit: float  # per month
+    supply: float  # dwellings per month available to shelter users
+
+
+@dataclass
+class State:
+    """Stocks at the end of the origin month."""
+
+    shelter: np.ndarray  # (S, D) persons by segment and duration bin
+    elsewhere: np.ndarray  # (S, K) persons out of shelter, not housed, by months since exit
+    s107: np.ndarray  # (S107_BINS,) persons in §107 by months in stay
+    housed: np.ndarray  # (M,) tracked tenancies by current support method
+
+
+@dataclass(frozen=True)
+class Knobs:
+    """Scenario levers, already resolved to numbers (see scenarios.py)."""
+
+    inflow_factor: float = 1.0
+    inflow_growth: float | None = None
+    housing_supply_factor: float = 1.0
+    extra_dwellings_per_year: float = 0.0
+    long_stay_exit_factor: float = 1.0
+    s107_referral_factor: float = 1.0
+
+
+@dataclass
+class Paths:
+    """Simulated monthly series, each (paths, months) or (paths, months, methods)."""
+
+    months: pd.PeriodIndex
+    series: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def limit_months(day_limit: float) -> float:
+    return day_limit / DAYS_PER_MONTH
+
+
+def reimbursable_share(n_bins: int, day_limit: float) -> np.ndarray:
+    """Share of a month's nights within the running-year day limit, per extended bin.
+
+    Extended bin 0 holds arrivals (duration 0–0.5 months this month); bin 1+d holds
+    stays in duration bin d (0.5+d to 1.5+d months). Continuous stays get the limit
+    again every 12 months (sliding running year); the open last bin gets limit/12.
+    """
+    if not np.isfinite(day_limit):
+        return np.ones(n_bins + 1)
+    lim = limit_months(day_limit)
+    lo = np.r_[0.0, np.arange(n_bins) + 0.5]
+    hi = np.r_[0.5, np.arange(n_bins) + 1.5]
+    frac = np.empty(n_bins + 1)
+    for i, (a, b) in enumerate(zip(lo, hi)):
+        grid = np.linspace(a, b, 25)
+        frac[i] = np.mean((grid % 12) < lim)
+    frac[-1] = min(lim / 12, 1.0)
+    return frac
+
+
+def _split(rng: np.random.Generator, leaving: np.ndarray, p_107: np.ndarray, p_gone: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Non-housing exits by segment into (§107, elsewhere); the rest are gone (died, moved away)."""
+    to_107 = rng.binomial(leaving, p_107)
+    rest = leaving - to_107
+    return to_107, rest - rng.binomial(rest, p_gone)
+
+
+def simulate(
+    rates: Rates,
+    state: State,
+    months: pd.PeriodIndex,
+    day_limits: np.ndarray,
+    paths: int,
+    seed: int,
+    knobs: Knobs = Knobs(),
+) -> Paths:
+    """Run ``paths`` futures over ``months`` (the months after the origin).
+
+    ``day_limits`` gives the §110 reimbursement day limit in force in each month
+    (inf = no limit); the reform lever raises exit hazards beyond it.
+    """
+    rng = np.random.default_rng(seed)
+    n_seg, n_bins = rates.exit_hazard.shape
+    T, P = len(months), paths
+    shelter = np.broadcast_to(state.shelter, (P, n_seg, n_bins)).astype(np.int64).copy()
+    elsewhere = np.broadcast_to(state.elsewhere, (P, *state.elsewhere.shape)).astype(np.int64).copy()
+    s107 = np.broadcast_to(state.s107, (P, S107_BINS)).astype(np.int64).copy()
+    housed = np.broadcast_to(state.housed, (P, len(METHODS))).astype(np.int64).copy()
+
+    dest = rates.dest.copy()
+    moved = np.minimum(dest[:, 1] * (knobs.s107_referral_factor - 1), dest[:, 2])
+    dest[:, 1] += moved
+    dest[:, 2] -= moved
+    p_house = dest[:, 0]
+    rest = np.clip(1 - p_house, 1e-12, None)
+    p_107 = np.clip(dest[:, 1] / rest, 0, 1)
+    p_gone = np.clip(dest[:, 3] / np.clip(rest - dest[:, 1], 1e-12, None), 0, 1)
+    growth = rates.new_trend if knobs.inflow_growth is None else knobs.inflow_growth
+    supply = rates.supply * knobs.housing_supply_factor + knobs.extra_dwellings_per_year / 12
+    none = METHODS.index("none")
+
+    out = {k: np.zeros((P, T)) for k in (
+        "shelter_stock", "nights_110", "nights_110_reimbursable", "arrivals_new", "arrivals_returning",
+        "exits", "exits_housing", "housing_demand", "s107_stock", "s107_days", "s107_days_reimbursable",
+        "s107_entries", "housed_stock")}
+    out["housed_by_method"] = np.zeros((P, T, len(METHODS)))
+    out["support_starts"] = np.zeros((P, T, len(METHODS)))
+    out["arrivals_by_segment"] = np.zeros((P, T, n_seg))
+    share_cache: dict[float, np.ndarray] = {}
+
+    for t, month in enumerate(months):
+        days = month.days_in_month
+        limit = float(day_limits[t])
+        frac = share_cache.setdefault(limit, reimbursable_share(n_bins, limit))
+        # housed: returns, other move-outs, support ending
+        back = rng.binomial(housed, rates.housed_return)
+        housed -= back
+        housed -= rng.binomial(housed, rates.housed_leave)
+        ended = rng.binomial(housed, rates.support_end)
+        housed -= ended
+        housed[:, none] += ended.sum(axis=1)
+        from_housing = rng.multinomial(back.sum(axis=1), rates.housing_mix)
+        # returns from elsewhere, then ageing of that pool
+        returned = rng.binomial(elsewhere, rates.return_hazard[None])
+        elsewhere -= returned
+        returned = rng.multinomial(returned.sum(axis=(1, 2)), rates.return_mix)
+        elsewhere[:, :, 1:] = elsewhere[:, :, :-1]
+        elsewhere[:, :, 0] = 0
+        lam = rates.new_level * knobs.inflow_factor * (1 + growth) ** ((t + 1) / 12) * rates.seasonal[month.month - 1]
+        new = rng.poisson(lam * rates.new_mix, size=(P, n_seg))
+        back_107 = rng.binomial(s107, rates.s107_return)
+        s107 -= back_107
+        returning = returned + from_housing + rng.multinomial(back_107.sum(axis=1), rates.s107_mix)
+        # shelter: stays (bins 1..D) leave first, so that those who come back within the
+        # month join this month's arrivals (extended bin 0)
+        hazard = np.concatenate([rates.entry_exit[:, None], rates.exit_hazard], axis=1)
+        if knobs.long_stay_exit_factor != 1 and np.isfinite(limit):
+            beyond = frac < 1
+            hazard = hazard.copy()
+            hazard[:, beyond] = 1 - (1 - hazard[:, beyond]) ** knobs.long_stay_exit_factor
+        leave_s = rng.binomial(shelter, hazard[None, :, 1:])
+        house_s = rng.binomial(leave_s, p_house[None, :, None])
+        to107_s, else_s = _split(rng, (leave_s - house_s).sum(axis=2), p_107, p_gone)
+        quick = rng.binomial(else_s, rates.quick_return)
+        returning = returning + rng.multinomial(quick.sum(axis=1), rates.return_mix)
+        entrants = new + returning
+        leave_e = rng.binomial(entrants, hazard[:, 0])
+        house_e = rng.binomial(leave_e, p_house)
+        to107_e, else_e = _split(rng, leave_e - house_e, p_107, p_gone)
+        stock = np.concatenate([entrants[:, :, None], shelter], axis=2)
+        leaving = np.concatenate([leave_e[:, :, None], leave_s], axis=2)
+        to_house = np.concatenate([house_e[:, :, None], house_s], axis=2)
+        demand = to_house.sum(axis=(1, 2))
+        cap = rng.poisson(supply, size=P) if np.isfinite(supply) else np.full(P, np.iinfo(np.int64).max)
+        ratio = np.where(demand > cap, cap / np.maximum(demand, 1), 1.0)
+        accepted = rng.binomial(to_house, ratio[:, None, None])
+        leaving -= to_house - accepted
+        staying = stock - leaving
+        to_107 = to107_s + to107_e
+        elsewhere[:, :, 0] = else_s - quick + else_e
+        nights = np.concatenate([0.5 * staying[:, :, :1], staying[:, :, 1:]], axis=2) * days
+        nights[:, :, 1:] += 0.5 * days * leaving[:, :, 1:]
+        nights[:, :, 0] += leaving[:, :, 0] * rates.in_out_nights[None, :]
+        shelter = staying[:, :, :n_bins].copy()
+        shelter[:, :, -1] += staying[:, :, n_bins]
+        # §107 stays: 6-month reimbursement window tracked by month bins
+        entries_107 = to_107.sum(axis=1)
+        leave_107 = rng.binomial(s107, rates.s107_exit)
+        s107_days = (s107 - 0.5 * leave_107).sum(axis=1) * days + 0.5 * days * entries_107
+        s107_reimb = (s107[:, :-1] - 0.5 * leave_107[:, :-1]).sum(axis=1) * days + 0.5 * days * entries_107
+        s107 -= leave_107
+        s107[:, -1] += s107[:, -2]
+        s107[:, 1:-1] = s107[:, :-2]
+        s107[:, 0] = entries_107
+        # new tenancies by support method
+        tracked = rng.binomial(accepted.sum(axis=(1, 2)), rates.tenancy_share)
+        starts = rng.multinomial(tracked, rates.method_share)
+        housed += starts
+
+        out["shelter_stock"][:, t] = shelter.sum(axis=(1, 2))
+        out["nights_110"][:, t] = nights.sum(axis=(1, 2))
+        out["nights_110_reimbursable"][:, t] = (nights * frac[None, None, :]).sum(axis=(1, 2))
+        out["arrivals_new"][:, t] = new.sum(axis=1)
+        out["arrivals_returning"][:, t] = returning.sum(axis=1)
+        out["exits"][:, t] = leaving.sum(axis=(1, 2))
+        out["exits_housing"][:, t] = accepted.sum(axis=(1, 2))
+        out["housing_demand"][:, t] = demand
+        out["s107_stock"][:, t] = s107.sum(axis=1)
+        out["s107_days"][:, t] = s107_days
+        out["s107_days_reimbursable"][:, t] = s107_reimb
+        out["s107_entries"][:, t] = entries_107
+        out["housed_stock"][:, t] = housed.sum(axis=1)
+        out["housed_by_method"][:, t] = housed
+        out["support_starts"][:, t] = starts
+        out["arrivals_by_segment"][:, t] = new + returning
+    return Paths(months, out)

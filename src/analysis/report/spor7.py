@@ -1,0 +1,69 @@
+"""Spor 7 of the status memo: the capacity forecast's headline figures.
+
+The three numbers management asks for (§110 places needed at the horizon,
+dwellings needed next year, the extra cost of the new reimbursement rules)
+come from the published indicator table only, so the memo and the
+capacity-forecast report can never disagree. A figure that is not there says
+"endnu ikke tilgængelig"; nothing is estimated here.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.months import parse_month
+from analysis.report import fmt
+from analysis.report import show as out
+from analysis.report.spor4 import NOT_YET, Figures
+
+FORECAST_IDS = ("forecast_places_110", "forecast_dwellings_needed", "reimbursement_extra_cost")
+
+
+def _with_band(figs: Figures, indicator: str, scenario: str, year: str) -> str:
+    v = figs.value(indicator, scenario, year)
+    if v is None:
+        return NOT_YET
+    lo, hi = figs.value(indicator, f"{scenario}_lo80", year), figs.value(indicator, f"{scenario}_hi80", year)
+    band = f" (80 %-interval {fmt.number(lo)}–{fmt.number(hi)})" if lo is not None and hi is not None else ""
+    return fmt.number(v) + band
+
+
+def _mio(v: float | None) -> str:
+    return NOT_YET if v is None else f"{fmt.number(v / 1e6, 1)} mio. kr."
+
+
+def headline_markdown(indicators: pd.DataFrame, month: str, horizon_end: str) -> str:
+    """Danish bullet list of the Spor 7 figures for reference month ``month``."""
+    figs = Figures(indicators, month)
+    if not indicators["indicator"].isin(FORECAST_IDS).any():
+        return f"Kapacitetsprognosen er {NOT_YET} for {fmt.period(month)}."
+    next_year = str(parse_month(month).year + 1)
+    horizon = str(parse_month(horizon_end).year)
+    today = figs.value("shelter_places", "110")
+    gap = figs.value("forecast_places_110_gap", "baseline", horizon)
+    gap_text = f"; forskel til i dag {'+' if gap > 0 else ''}{fmt.number(gap)}" if gap is not None else ""
+    today_text = f" mod {fmt.number(today)} pladser i dag{gap_text}" if today is not None else gap_text
+    reform = figs.value("forecast_places_110", "reform", horizon)
+    reform_text = f" I reformscenariet: {fmt.number(reform)} pladser." if reform is not None else ""
+    mase = figs.value("backtest_mase_12m", "model")
+    mase_text = (f"- Prognosens træfsikkerhed på 12 måneders sigt: MASE {fmt.number(mase, 2)} "
+                 f"(under 1 = bedre end at gentage sidste års niveau)." if mase is not None else "")
+    lines = [
+        "Basisscenariet (tendenserne fortsætter):",
+        "",
+        f"- Behov for § 110-pladser i {horizon}: {_with_band(figs, 'forecast_places_110', 'baseline', horizon)}"
+        f"{today_text}.{reform_text}",
+        f"- Boliger til borgere fra herberg i {next_year}: "
+        f"{_with_band(figs, 'forecast_dwellings_needed', 'baseline', next_year)}.",
+        f"- Meromkostning ved de nye refusionsregler i {next_year}: "
+        f"{_mio(figs.value('reimbursement_extra_cost', 'baseline', next_year))}"
+        f" (i {parse_month(month).year - 1}: {_mio(figs.value('reimbursement_extra_cost', 'history', str(parse_month(month).year - 1)))}).",
+        mase_text,
+        "",
+        "Scenarier, usikkerhed og forudsætninger: se rapporten *Kapacitetsprognose*.",
+    ]
+    return "\n".join(line for line in lines if line is not None).replace("\n\n\n", "\n\n")
+
+
+def show(ctx, indicators: pd.DataFrame) -> None:
+    """Display the Spor 7 headline figures in the memo."""
+    out.md(headline_markdown(indicators, ctx.month_label, str(ctx.params["forecast.horizon_end"])))

@@ -1,0 +1,49 @@
+"""The forecasting code on plain series: loaders, backtest harness, MASE."""
+import numpy as np
+import pandas as pd
+
+from analysis.forecast.backtest import mase_scale, mase_summary, rolling_backtest, seasonal_naive
+from analysis.forecast.realdata import nyc_census, toronto_flows
+from analysis.forecast.series import series_backtest
+
+
+def test_seasonal_naive_is_exact_on_a_pure_season():
+    y = pd.Series(np.tile(np.arange(12.0), 5))
+    errors = rolling_backtest(y, {"sn": seasonal_naive(y)}, 12, range(24, 47))
+    assert errors["error"].abs().max() == 0
+
+
+def test_mase_scale_and_summary():
+    y = np.arange(30.0)
+    assert mase_scale(y) == 12.0
+    e = pd.DataFrame({"method": ["a", "a"], "origin": ["x", "y"], "h": [12, 12], "scaled_error": [0.5, 1.5]})
+    assert mase_summary(e, 12).loc["a", "mase_h12"] == 1.0
+
+
+def test_series_model_beats_seasonal_naive_on_a_trend():
+    months = pd.date_range("2015-01-01", periods=96, freq="MS")
+    rng = np.random.default_rng(0)
+    y = pd.Series(1000 + 5 * np.arange(96) + rng.normal(0, 5, 96), index=months)
+    s = mase_summary(series_backtest(y, 12, origins=24), 12)
+    assert s.loc["model", "mase_h12"] < s.loc["seasonal_naive", "mase_h12"]
+
+
+def test_loaders_read_the_published_formats(tmp_path, monkeypatch):
+    (tmp_path / "extras").mkdir()
+    (tmp_path / "nyc_dhs_daily_report.csv").write_text(
+        "Date of Census,Total Individuals in Shelter,Total Individuals in Families with Children in Shelter \n"
+        "01/03/2020,12,5\n01/02/2020,11,4\n01/02/2020,11,4\n", encoding="utf-8")
+    (tmp_path / "extras" / "nyc_dhs_daily_census_tidy_2021-03_2025-12.csv").write_text(
+        "date_of_census,measure,count,table\n2020-01-04,total_individuals_in_shelter,13,x\n"
+        "2020-01-03,total_individuals_in_shelter,99,x\n2020-01-04,adult_families_in_shelter,1,x\n", encoding="utf-8")
+    (tmp_path / "toronto_shelter_system_flow_2018-01_2024-08.csv").write_text(
+        "X_id,date.mmm.yy.,population_group,returned_from_housing,returned_to_shelter,newly_identified,"
+        "moved_to_housing,became_inactive,actively_homeless\n1,Feb-18,All Population,1,2,3,4,5,100\n"
+        "2,Jan-18,All Population,1,1,1,1,1,90\n3,Jan-18,Chronic,0,0,0,0,0,9\n", encoding="utf-8")
+    monkeypatch.setenv("ANALYSIS_REALDATA", str(tmp_path))
+    nyc = nyc_census()
+    assert nyc.tolist() == [11, 12, 13]  # oldest first, duplicate dropped, extended by the tidy file
+    assert nyc_census("Total Individuals in Families with Children in Shelter").tolist() == [4, 5]
+    tor = toronto_flows()
+    assert tor["stock"].tolist() == [90, 100]
+    assert tor["inflow"].tolist() == [3, 6] and tor["outflow"].tolist() == [2, 9]
