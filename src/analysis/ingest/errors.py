@@ -1,0 +1,34 @@
+"""Structural ingest failures: the run stops, naming the file (and column) at fault.
+
+Row-level problems never raise; they are quarantined. The class names are
+matched by ``analysis.pipeline`` to choose the scheduler's exit code.
+"""
+from __future__ import annotations
+
+
+class IngestError(Exception):
+    """An extract that cannot be ingested as delivered."""
+
+
+class MissingExtractError(IngestError):
+    """A required extract file is absent."""
+
+
+class AmbiguousExtractError(IngestError):
+    """Both <extract>.csv and <extract>.xlsx are present: which one is the delivery is unknown."""
+
+
+class EncodingError(IngestError):
+    """A CSV file that is neither UTF-8 nor Windows-1252, or cannot be split into fields."""
+
+
+class SchemaError(IngestError):
+    """A required column is missing, or a processed table fails its schema on write."""
+
+
+class ReconciliationError(IngestError):
+    """rows_read != rows_clean + rows_quarantined: a row was lost or counted twice."""
+
+
+class PseudonymKeyError(IngestError):
+    """No usable pseudonymisation key (or one stored inside the project)."""

@@ -1,0 +1,96 @@
+"""Episodes: hand-computed chains and overlaps, the month cut, and agreement with a night-by-night reference."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis.clean.cut import cut_to_month
+from analysis.clean.episodes import build_episodes, count_overlapping_stays
+
+M = pd.Period("2023-02", "M")
+D = pd.Timestamp
+
+
+def stays(rows):
+    frame = pd.DataFrame(rows, columns=["stay_id", "person_id", "shelter_id", "admitted", "discharged", "discharge_category"])
+    frame["admitted"] = pd.to_datetime(frame["admitted"])
+    frame["discharged"] = pd.to_datetime(frame["discharged"])
+    frame["acting_municipality"] = "101"
+    frame["discharge_reason"] = None
+    return frame
+
+
+FIXTURE = stays([
+    ("S1", "a", "H1", "2023-01-01", "2023-01-10", "andet_herberg"),
+    ("S2", "a", "H2", "2023-01-11", "2023-01-15", "egen_bolig"),   # next day: chained (gap 1)
+    ("S3", "a", "H1", "2023-01-12", "2023-01-20", "faengsel"),     # overlaps S2
+    ("S4", "a", "H1", "2023-01-25", None, None),                    # 5 days later: new, open
+    ("S5", "b", "H2", "2023-02-05", "2023-02-05", "behandling"),   # same-day stay: 1 night
+    ("S6", "b", "H1", "2023-03-10", None, None),                    # after M: cut away
+    ("S7", "c", "H1", "2022-12-01", "2023-03-15", "gaden"),         # discharge after M: open at M
+])
+
+
+def test_hand_computed_episodes():
+    cut = cut_to_month(FIXTURE, "stays", M)
+    ep = build_episodes(cut, M, gap_days=1).set_index("episode_id")
+    assert list(ep.index) == ["a-20230101", "a-20230125", "b-20230205", "c-20221201"]
+    a1 = ep.loc["a-20230101"]
+    # nights: [1,10) 9 + [11,20) 9 (S2 ∪ S3); the night of the 10th is not covered
+    assert (a1.nights, a1.n_stays, a1.end, a1.discharge_category, a1.open) == (18, 3, D("2023-01-20"), "faengsel", False)
+    assert (a1.first_shelter_id, a1.last_shelter_id) == ("H1", "H1")
+    a2 = ep.loc["a-20230125"]
+    assert (a2.nights, a2.open, pd.isna(a2.end), a2.discharge_category) == (35, True, True, None)  # censored at 1 March
+    assert ep.loc["b-20230205", "nights"] == 1
+    c = ep.loc["c-20221201"]
+    assert (c.nights, c.open, c.discharge_category) == (90, True, None)
+
+
+def test_gap_parameter_changes_chaining():
+    cut = cut_to_month(FIXTURE, "stays", M)
+    assert len(build_episodes(cut, M, gap_days=0)) == 5  # S2 starts 1 day after S1: no longer chained
+    assert len(build_episodes(cut, M, gap_days=5)) == 3  # S4 joins the first episode
+
+
+def test_cut_removes_later_facts_and_clears_their_reasons():
+    cut = cut_to_month(FIXTURE, "stays", M)
+    assert "S6" not in set(cut.stay_id)
+    s7 = cut.set_index("stay_id").loc["S7"]
+    assert pd.isna(s7.discharged) and s7.discharge_category is None
+
+
+def test_overlaps_are_counted():
+    assert count_overlapping_stays(FIXTURE, D("2023-04-04")) == 1
+
+
+def _reference_nights(rows: pd.DataFrame, censor: pd.Timestamp, gap: int) -> list[tuple[str, int]]:
+    """Night-by-night reference: a plain loop, for small random data only."""
+    out = []
+    for person, group in rows.sort_values(["person_id", "admitted"]).groupby("person_id"):
+        chain_end, nights = None, set()
+        for r in group.itertuples():
+            end = r.discharged if pd.notna(r.discharged) else censor
+            if chain_end is not None and (r.admitted - chain_end).days > gap:
+                out.append((person, len(nights)))
+                nights, chain_end = set(), None
+            nights |= set(pd.date_range(r.admitted, max(end, r.admitted + pd.Timedelta(days=1)), inclusive="left"))
+            chain_end = end if chain_end is None else max(chain_end, end)
+        out.append((person, len(nights)))
+    return sorted(out)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("pqr"), st.integers(0, 40), st.one_of(st.none(), st.integers(0, 12))),
+                min_size=1, max_size=12))
+def test_vectorised_matches_reference(spec):
+    base = D("2023-01-01")
+    rows = stays([
+        (f"S{i}", p, "H1", base + pd.Timedelta(days=a), None if n is None else base + pd.Timedelta(days=a + n), "gaden")
+        for i, (p, a, n) in enumerate(spec)
+    ])
+    ep = build_episodes(rows, M, gap_days=1)
+    assert sorted(zip(ep.person_id, ep.nights.astype(int))) == _reference_nights(rows, D("2023-03-01"), 1)
+    assert ep.n_stays.sum() == len(rows)
+    assert np.all(ep.nights >= 1)

@@ -1,0 +1,89 @@
+"""build_month on the hand-made delivery: cut tables, episodes, tenancies; and changes between extracts."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis.clean import build_month
+from analysis.ingest import run_ingest
+from analysis.ingest.pseudonym import DEMO_KEY, ENV_KEY, ENV_KEY_FILE, person_ids
+from analysis.params import load_params
+from tests.fixtures.raw import delivery
+
+M = pd.Period("2023-02", "M")
+
+
+def pid(cpr: str) -> str:
+    return person_ids(pd.Series([cpr]), DEMO_KEY).item()
+
+
+@pytest.fixture(scope="module")
+def month(tmp_path_factory):
+    base = tmp_path_factory.mktemp("month")
+    raw = delivery(base / "raw")
+    with pytest.MonkeyPatch.context() as mp:  # the expected person_ids below are made with the demo key
+        mp.delenv(ENV_KEY, raising=False)
+        mp.delenv(ENV_KEY_FILE, raising=False)
+        run_ingest(raw, base / "processed")
+    written = build_month(base / "processed", M, load_params())
+    return {name: pd.read_parquet(path) for name, path in written.items()}, written
+
+
+def test_writes_every_table_under_the_month(month):
+    tables, written = month
+    assert set(written) == {"persons", "shelters", "stays", "dwellings", "allocations", "referrals", "support",
+                            "income", "episodes", "tenancies"}
+    assert all(p.parent.name == "2023-02" for p in written.values())
+
+
+def test_episodes_from_the_fixture(month):
+    tables, _ = month
+    ep = tables["episodes"].set_index("episode_id")
+    a = pid("6101901235")
+    assert ep.loc[f"{a}-20230101", "nights"] == 18
+    assert ep.loc[f"{a}-20230101", "discharge_category"] == "faengsel"  # "Fængsl" typo mapped
+    assert ep.loc[f"{a}-20230125", "open"]
+    assert len(ep) == 4
+
+
+def test_cut_clears_moveout_after_month(month):
+    tables, _ = month
+    alloc = tables["allocations"].set_index("allocation_id")
+    assert pd.isna(alloc.loc["A2", "moved_out"]) and pd.isna(alloc.loc["A2", "moveout_category"])
+
+
+def test_tenancies(month):
+    tables, _ = month
+    t = tables["tenancies"].set_index("allocation_id")
+    assert t.loc["A1", ["housed_from_homelessness", "pathway", "support_method"]].tolist() == [True, "shelter", "CTI"]
+    assert t.loc["A2", ["housed_from_homelessness", "pathway", "support_method"]].tolist() == [True, "other", "none"]
+    assert t.loc["A1", "rent"] == 4750.0
+    assert t.loc["A2", "dwelling_type"] == "skaev"
+
+
+def test_month_is_reproducible_on_a_later_extract(tmp_path, month, monkeypatch):
+    tables, _ = month
+    monkeypatch.delenv(ENV_KEY, raising=False)
+    monkeypatch.delenv(ENV_KEY_FILE, raising=False)
+    raw = delivery(tmp_path / "raw")
+    with open(raw / "ophold.csv", "a", encoding="utf-8") as fh:
+        fh.write("S8;700302-4127;H2;01-04-2023;;;101\n")
+    (raw / "udtraek.yml").write_text("udtraeksdato: 2023-05-02\nsyntetisk: true\n")
+    run_ingest(raw, tmp_path / "processed")
+    again = build_month(tmp_path / "processed", M, load_params())
+    pd.testing.assert_frame_equal(pd.read_parquet(again["episodes"]), tables["episodes"])
+
+
+def test_changes_against_previous_extract(tmp_path):
+    raw = delivery(tmp_path / "raw")
+    processed = tmp_path / "processed"
+    first = run_ingest(raw, processed)
+    assert first.changes == {}
+    with open(raw / "ophold.csv", "a", encoding="utf-8") as fh:
+        fh.write("S8;700302-4127;H2;01-04-2023;;;101\n")
+    text = (raw / "boliger.csv").read_text(encoding="utf-8").replace("4.750,00", "4.800,00")
+    (raw / "boliger.csv").write_text(text, encoding="utf-8")
+    (raw / "udtraek.yml").write_text("udtraeksdato: 2023-05-02\nsyntetisk: true\n")
+    second = run_ingest(raw, processed)
+    assert second.changes["stays"] == {"rows_added": 1, "rows_changed": 0, "rows_removed": 0, "compared_with": "2023-04-03"}
+    assert second.changes["dwellings"]["rows_changed"] == 1

@@ -1,0 +1,77 @@
+"""Pseudonyms: CPR validation, derived gender and birth year, and where the key may come from."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import pandas as pd
+import pytest
+
+from analysis.ingest import PseudonymKeyError
+from analysis.ingest.pseudonym import (
+    DEMO_KEY, ENV_KEY, ENV_KEY_FILE, birth_year, load_key, normalise_cpr, person_ids, persons_from_cprs,
+)
+from tests.fixtures.raw import delivery
+
+
+def test_normalise_accepts_both_forms_and_replacement_days():
+    got = normalise_cpr(pd.Series(["610190-1235", "6101901235", " 650285-4322 ", "12345", "611390-1235",
+                                   "920190-1235", "001290-1234", "61019O-1235", ""]))
+    assert got.tolist()[:3] == ["6101901235", "6101901235", "6502854322"]
+    assert got.iloc[3:].isna().all()
+
+
+def test_person_id_is_truncated_hmac():
+    ids = person_ids(pd.Series(["6101901235", None]), b"k")
+    assert ids.iloc[0] == hmac.new(b"k", b"6101901235", hashlib.sha256).hexdigest()[:16]
+    assert pd.isna(ids.iloc[1])
+
+
+@pytest.mark.parametrize("cpr, year", [
+    ("6101901235", 1990), ("6101364235", 2036), ("6101374235", 1937), ("6101579235", 1957),
+    ("6101575235", 2057), ("6101585235", 1858), ("6101000235", 1900), ("6101999235", 1999),
+])
+def test_century_rule(cpr, year):
+    assert birth_year(pd.Series([cpr])).item() == year
+
+
+def test_persons_gender_from_last_digit():
+    persons = persons_from_cprs(pd.Series(["6101901235", "6502854322", "6101901235"]), b"k")
+    assert len(persons) == 2
+    assert sorted(persons["gender"]) == ["K", "M"]
+
+
+def test_env_key_wins(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV_KEY, "secret")
+    assert load_key(tmp_path)[0] == b"secret"
+
+
+def test_key_file_inside_project_is_refused(tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV_KEY, raising=False)
+    inside = tmp_path / "project" / "my.key"
+    inside.parent.mkdir()
+    inside.write_text("secret")
+    monkeypatch.setenv(ENV_KEY_FILE, str(inside))
+    with pytest.raises(PseudonymKeyError, match="inside the project"):
+        load_key(tmp_path, project=tmp_path / "project")
+    outside = tmp_path / "elsewhere.key"
+    outside.write_text("secret\n")
+    monkeypatch.setenv(ENV_KEY_FILE, str(outside))
+    assert load_key(tmp_path, project=tmp_path / "project")[0] == b"secret"
+
+
+def test_demo_key_only_for_synthetic_data(tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV_KEY, raising=False)
+    monkeypatch.delenv(ENV_KEY_FILE, raising=False)
+    raw = delivery(tmp_path / "raw")
+    assert load_key(raw)[0] == DEMO_KEY
+    (raw / "udtraek.yml").write_text("udtraeksdato: 2023-04-03\n")
+    with pytest.raises(PseudonymKeyError, match="syntetisk: true"):
+        load_key(raw)
+
+
+def test_cpr_shaped_text_is_masked():
+    from analysis.ingest.pseudonym import scrub_cpr
+
+    got = scrub_cpr(pd.Series(["ring 610190-1235 i morgen", "6101901235", "tlf 12345678", "år 2023"]))
+    assert got.tolist() == ["ring <cpr> i morgen", "<cpr>", "tlf 12345678", "år 2023"]
