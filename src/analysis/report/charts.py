@@ -72,7 +72,7 @@ def _as_dates(values: pd.Series) -> pd.Series:
 
 def _month_axis(ax: Axes, span_months: int) -> None:
     """Danish month ticks: ``jan 2023`` for short spans, years only for long ones."""
-    step = 1 if span_months <= 8 else 3 if span_months <= 30 else 12
+    step = 1 if span_months <= 6 else 3 if span_months <= 18 else 6 if span_months <= 42 else 12
     if step == 12:
         ax.xaxis.set_major_locator(mdates.YearLocator())
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: str(mdates.num2date(v).year)))
@@ -81,7 +81,7 @@ def _month_axis(ax: Axes, span_months: int) -> None:
 
     def label(v: float, _pos: int) -> str:
         d = mdates.num2date(v)
-        return f"{fmt.month_name(d.month)[:3]} {d.year}"
+        return f"{fmt.month_name(d.month)[:3]}\n{d.year}"
 
     ax.xaxis.set_major_formatter(FuncFormatter(label))
 
@@ -96,7 +96,9 @@ def _finish(ax: Axes, title: str, xlabel: str, ylabel: str, legend: bool) -> Non
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if legend and ax.get_legend_handles_labels()[0]:
-        ax.legend(title=None, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        # Below the plot: a legend at the side takes a third of the width on a laptop or A4 page.
+        n = len(ax.get_legend_handles_labels()[0])
+        ax.legend(title=None, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=min(n, 3), frameon=False)
 
 
 def line_chart(
