@@ -187,7 +187,8 @@ def test_every_published_figure_is_in_the_catalogue_with_its_base():
     catalogue = yaml.safe_load(text)
     assert set(rows["indicator"]) <= set(catalogue)
     for ind, entry in catalogue.items():
-        assert {"label_da", "definition", "window", "censoring", "kind", "unit", "breakdowns"} <= set(entry), ind
+        assert {"label_da", "definition", "window", "censoring", "definition_da", "window_da", "censoring_da", "kind", "unit",
+                "breakdowns"} <= set(entry), ind
         mine = rows[rows["indicator"] == ind]
         assert set(mine["breakdown"]) - {""} <= set(entry["breakdowns"]), ind
         if entry["kind"] in {"survival", "person_share", "person_median"}:

@@ -3,6 +3,9 @@
 Definitions live in ``catalogue/*.yml`` (one file per area) so an auditor can
 check each figure against its text; the loader refuses an incomplete entry or
 an id defined twice, because either would let a published figure go undefined.
+Every entry carries its definition, window and censoring twice: in English
+(``definition``, ``window``, ``censoring``, for docs/indicators.md) and in Danish
+(``definition_da``, ``window_da``, ``censoring_da``, for the status memo's appendix).
 """
 from __future__ import annotations
 
@@ -14,7 +17,10 @@ import yaml
 
 from analysis.report.suppression import KINDS
 
-REQUIRED = ("label_da", "definition", "window", "censoring", "kind", "unit", "breakdowns")
+REQUIRED = ("label_da", "definition", "window", "censoring", "definition_da", "window_da", "censoring_da", "kind", "unit",
+            "breakdowns")
+# written texts: English for docs/indicators.md, Danish (``*_da``) for the status memo's appendix
+TEXTS = ("label_da", "definition", "window", "censoring", "definition_da", "window_da", "censoring_da")
 
 
 class CatalogueError(ValueError):
@@ -41,6 +47,9 @@ def load_catalogue(folder: str | Path | None = None) -> dict[str, dict[str, Any]
         missing = [f for f in REQUIRED if f not in entry]
         if missing:
             problems.append(f"{ind} ({origin[ind]}): missing {', '.join(missing)}")
+        blank = [f for f in TEXTS if f in entry and not (isinstance(entry[f], str) and entry[f].strip())]
+        if blank:
+            problems.append(f"{ind} ({origin[ind]}): empty or not text: {', '.join(blank)}")
         if entry.get("kind") not in KINDS:
             problems.append(f"{ind} ({origin[ind]}): kind {entry.get('kind')!r} is not one of {', '.join(sorted(KINDS))}")
         if not isinstance(entry.get("breakdowns", []), list):
@@ -61,12 +70,23 @@ FIELD_NAMES = {
     "da": ("Id", "Definition", "Vindue", "Censurering", "Opdeling"),
     "en": ("Id", "Definition", "Window", "Censoring", "Breakdowns"),
 }
+# the catalogue keys of the definition, window and censoring texts in each language
+TEXT_KEYS = {
+    "da": ("definition_da", "window_da", "censoring_da"),
+    "en": ("definition", "window", "censoring"),
+}
+
+
+def _one_line(value: Any) -> str:
+    return " ".join(str(value).split())
 
 
 def definitions_markdown(catalogue: Mapping[str, Mapping[str, Any]], heading_level: int = 2, lang: str = "da") -> str:
     """The catalogue as Markdown (Danish label, id, definition, window, censoring, breakdowns), sorted by id.
 
-    ``lang="da"`` for the memo's appendix (unnumbered headings for Quarto), ``"en"`` for docs/indicators.md.
+    ``lang="da"`` for the memo's appendix: Danish headings and the ``*_da`` texts, unnumbered headings for
+    Quarto. ``"en"`` for docs/indicators.md: English headings and texts, with the Danish definition added
+    for reference.
     """
     names = FIELD_NAMES[lang]
     hashes = "#" * heading_level
@@ -74,9 +94,11 @@ def definitions_markdown(catalogue: Mapping[str, Mapping[str, Any]], heading_lev
     parts = []
     for ind in sorted(catalogue):
         e = catalogue[ind]
-        values = (f"`{ind}` ({e['kind']}, {e['unit']})", " ".join(str(e["definition"]).split()), e["window"],
-                  e["censoring"], _breakdown_text(e))
+        texts = tuple(_one_line(e[k]) for k in TEXT_KEYS[lang])
+        values = (f"`{ind}` ({e['kind']}, {e['unit']})", *texts, _breakdown_text(e))
         lines = "".join(f"- **{n}:** {v}\n" for n, v in zip(names, values))
+        if lang == "en":
+            lines += f"- **Definition (Danish):** {_one_line(e['definition_da'])}\n"
         parts.append(f"{hashes} {e['label_da']}{suffix}\n\n{lines}")
     return "\n".join(parts)
 
@@ -88,7 +110,8 @@ def write_docs(path: str | Path, catalogue: Mapping[str, Mapping[str, Any]] | No
         "# Indicator catalogue\n\n"
         "Generated from `src/analysis/indicators/catalogue/*.yml` by "
         "`analysis.indicators.catalogue.write_docs`; edit the YAML, not this file.\n"
-        "Each entry: Danish label, id, kind and unit, definition, window, censoring, breakdowns.\n\n"
+        "Each entry: Danish label, id, kind and unit, definition, window, censoring, breakdowns, and the Danish\n"
+        "definition (the status memo's appendix prints the Danish definition, window and censoring).\n\n"
     )
     out = Path(path)
     out.write_text(header + definitions_markdown(cat, lang="en"), encoding="utf-8")
