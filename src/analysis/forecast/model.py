@@ -189,6 +189,7 @@ def fit(
         s107_return=s107_return, s107_mix=s107_mix,
         new_level=level, new_trend=trend, seasonal=seasonal, new_mix=new_mix, housing_mix=housing_mix,
         in_out_nights=in_out, **housing.rates, s107_exit=float(s107_exit), supply=float(supply),
+        trend_damping=float(params["forecast.trend_damping"]),
     )
     state = _state_at(ep_sorted, nxt, housing, support, month, origin, D, K, s107_exit)
     entry_mix = np.bincount(seg[(ks > last - W - lag) & (ks <= last - lag)], minlength=n_seg) + 1.0

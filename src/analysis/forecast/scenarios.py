@@ -13,15 +13,16 @@ from typing import Any, Mapping
 
 from analysis.forecast.simulate import Knobs
 
+# Lever → what it does, in Danish: the capacity report prints this table for management.
 KNOBS: dict[str, str] = {
-    "label_da": "Danish name shown in the report",
-    "inflow_factor": "multiplies new arrivals (1 = as estimated)",
-    "inflow_growth": "yearly growth of new arrivals; empty = the estimated trend",
-    "housing_supply_factor": "multiplies the dwellings available to shelter users",
-    "extra_dwellings_per_year": "dwellings added to that supply per year",
-    "long_stay_exit_factor": "multiplies the exit hazard of stays beyond the reimbursement day limit",
-    "s107_referral_factor": "multiplies the share of shelter exits to §107",
-    "convert_places": "true: §110 places screened convertible become §107 places",
+    "label_da": "scenariets navn i rapporten",
+    "inflow_factor": "ganger tilgangen af nye borgere (1 = som estimeret)",
+    "inflow_growth": "årlig vækst i tilgangen af nye borgere; tom = den estimerede (dæmpede) tendens",
+    "housing_supply_factor": "ganger antallet af boliger til rådighed for borgere fra herberg",
+    "extra_dwellings_per_year": "ekstra boliger pr. år oven i dette udbud",
+    "long_stay_exit_factor": "ganger afgangsraten for ophold ud over refusionens dagegrænse",
+    "s107_referral_factor": "ganger andelen af udskrivninger til § 107",
+    "convert_places": "ja: § 110-pladser, der er screenet egnede, omlægges til § 107-pladser",
 }
 REQUIRED = ("baseline",)
 

@@ -24,7 +24,7 @@ def monthly(series: pd.Series) -> pd.Series:
     return out
 
 
-def one_compartment(level: float, trend: float, seasonal: np.ndarray, exit_rate: float) -> Rates:
+def one_compartment(level: float, trend: float, seasonal: np.ndarray, exit_rate: float, damping: float = 1.0) -> Rates:
     """Rates of a single shelter compartment with geometric stays and no return loops."""
     n_methods = len(METHODS)
     zeros = np.zeros(n_methods)
@@ -33,11 +33,12 @@ def one_compartment(level: float, trend: float, seasonal: np.ndarray, exit_rate:
         quick_return=np.zeros(1), return_hazard=np.zeros((1, 1)), return_mix=np.ones(1), s107_return=0.0, s107_mix=np.ones(1), new_level=level, new_trend=trend, seasonal=seasonal,
         new_mix=np.ones(1), housing_mix=np.ones(1), in_out_nights=np.ones(1), method_share=np.eye(n_methods)[-1],
         tenancy_share=0.0, support_end=zeros, housed_return=zeros, housed_leave=zeros, s107_exit=0.0, supply=np.inf,
+        trend_damping=damping,
     )
 
 
 def fit_series(y: pd.Series, inflow: pd.Series | None = None, outflow: pd.Series | None = None,
-               window: int = 36, trend_cap: float = 0.1) -> Rates:
+               window: int = 36, trend_cap: float = 0.1, trend_damping: float = 1.0) -> Rates:
     """Exit rate and arrivals from the last ``window`` months of a monthly series."""
     recent = y.iloc[-window:]
     if inflow is not None and outflow is not None:
@@ -50,13 +51,13 @@ def fit_series(y: pd.Series, inflow: pd.Series | None = None, outflow: pd.Series
         h = float(np.clip(1 - phi, 0.01, 1.0))
         arrivals = (recent - (1 - h) * recent.shift(1)).iloc[1:].clip(lower=1e-6)
     level, trend, seasonal = _seasonal_trend(arrivals.astype(float), trend_cap)
-    return one_compartment(level, trend, seasonal, float(np.clip(h, 0.001, 1.0)))
+    return one_compartment(level, trend, seasonal, float(np.clip(h, 0.001, 1.0)), trend_damping)
 
 
 def forecast_series(y: pd.Series, horizon: int, inflow: pd.Series | None = None, outflow: pd.Series | None = None,
-                    paths: int = 200, seed: int = 1, trend_cap: float = 0.1) -> np.ndarray:
+                    paths: int = 200, seed: int = 1, trend_cap: float = 0.1, trend_damping: float = 1.0) -> np.ndarray:
     """Median simulated path for the ``horizon`` months after the series ends."""
-    rates = fit_series(y, inflow, outflow, trend_cap=trend_cap)
+    rates = fit_series(y, inflow, outflow, trend_cap=trend_cap, trend_damping=trend_damping)
     months = pd.period_range(pd.Period(y.index[-1], freq="M") + 1, periods=horizon, freq="M")
     state = State(shelter=np.array([[round(float(y.iloc[-1]))]]), elsewhere=np.zeros((1, 1)),
                   s107=np.zeros(7), housed=np.zeros(len(METHODS)))
@@ -65,14 +66,15 @@ def forecast_series(y: pd.Series, horizon: int, inflow: pd.Series | None = None,
 
 
 def series_backtest(y: pd.Series, horizon: int = 12, inflow: pd.Series | None = None, outflow: pd.Series | None = None,
-                    origins: int = 36, trend_cap: float = 0.1) -> pd.DataFrame:
+                    origins: int = 36, trend_cap: float = 0.1, trend_damping: float = 1.0) -> pd.DataFrame:
     """Rolling-origin backtest of the one-compartment model vs seasonal naive and Little's law
-    (``trend_cap`` as ``forecast.trend_cap``; 0 = no trend in arrivals)."""
+    (``trend_cap``/``trend_damping`` as ``forecast.trend_cap``/``forecast.trend_damping``; cap 0 = no trend)."""
     def model(origin: int, h: int) -> np.ndarray:
         cut = slice(0, origin + 1)
         return forecast_series(y.iloc[cut], h,
                                None if inflow is None else inflow.iloc[cut],
-                               None if outflow is None else outflow.iloc[cut], trend_cap=trend_cap)
+                               None if outflow is None else outflow.iloc[cut], trend_cap=trend_cap,
+                               trend_damping=trend_damping)
 
     forecasters = {"model": model, "seasonal_naive": seasonal_naive(y)}
     if inflow is not None and outflow is not None:

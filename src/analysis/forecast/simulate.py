@@ -42,6 +42,7 @@ class Rates:
     housed_leave: np.ndarray  # (M,) other move-outs, per month
     s107_exit: float  # per month
     supply: float  # dwellings per month available to shelter users
+    trend_damping: float = 1.0  # yearly damping of the estimated trend (1 = none)
 
 
 @dataclass
@@ -105,6 +106,18 @@ def _split(rng: np.random.Generator, leaving: np.ndarray, p_107: np.ndarray, p_g
     return to_107, rest - rng.binomial(rest, p_gone)
 
 
+def damped_years(months: int, damping: float) -> float:
+    """Years of trend growth applied after ``months`` months under a damped trend (Gardner & McKenzie).
+
+    With yearly damping φ < 1 each further month adds φ^(m/12) of a month's growth, so a
+    trend estimated from two noisy years levels off instead of compounding to the horizon.
+    """
+    if damping >= 1.0:
+        return months / 12
+    phi = damping ** (1 / 12)
+    return phi * (1 - phi**months) / (1 - phi) / 12
+
+
 def simulate(
     rates: Rates,
     state: State,
@@ -136,6 +149,7 @@ def simulate(
     p_107 = np.clip(dest[:, 1] / rest, 0, 1)
     p_gone = np.clip(dest[:, 3] / np.clip(rest - dest[:, 1], 1e-12, None), 0, 1)
     growth = rates.new_trend if knobs.inflow_growth is None else knobs.inflow_growth
+    damping = rates.trend_damping if knobs.inflow_growth is None else 1.0  # a scenario's own growth is taken as stated
     supply = rates.supply * knobs.housing_supply_factor + knobs.extra_dwellings_per_year / 12
     none = METHODS.index("none")
 
@@ -166,7 +180,8 @@ def simulate(
         returned = rng.multinomial(returned.sum(axis=(1, 2)), rates.return_mix)
         elsewhere[:, :, 1:] = elsewhere[:, :, :-1]
         elsewhere[:, :, 0] = 0
-        lam = rates.new_level * knobs.inflow_factor * (1 + growth) ** ((t + 1) / 12) * rates.seasonal[month.month - 1]
+        lam = (rates.new_level * knobs.inflow_factor * (1 + growth) ** damped_years(t + 1, damping)
+               * rates.seasonal[month.month - 1])
         new = rng.poisson(lam * rates.new_mix, size=(P, n_seg))
         back_107 = rng.binomial(s107, rates.s107_return)
         s107 -= back_107

@@ -31,8 +31,11 @@ def _mio(v: float | None) -> str:
     return NOT_YET if v is None else f"{fmt.number(v / 1e6, 1)} mio. kr."
 
 
-def headline_markdown(indicators: pd.DataFrame, month: str, horizon_end: str) -> str:
-    """Danish bullet list of the Spor 7 figures for reference month ``month``."""
+def headline_markdown(indicators: pd.DataFrame, month: str, horizon_end: str, refer_to_report: bool = True) -> str:
+    """Danish bullet list of the Spor 7 figures for reference month ``month``.
+
+    The memo refers the reader on to the forecast report; the report itself does not.
+    """
     figs = Figures(indicators, month)
     if not indicators["indicator"].isin(FORECAST_IDS).any():
         return f"Kapacitetsprognosen er {NOT_YET} for {fmt.period(month)}."
@@ -47,6 +50,10 @@ def headline_markdown(indicators: pd.DataFrame, month: str, horizon_end: str) ->
     mase = figs.value("backtest_mase_12m", "model")
     mase_text = (f"- Prognosens træfsikkerhed på 12 måneders sigt: MASE {fmt.number(mase, 2)} "
                  f"(under 1 = bedre end at gentage sidste års niveau)." if mase is not None else "")
+    last_year = str(parse_month(month).year - 1)
+    before = figs.value("reimbursement_extra_cost", "history", last_year)
+    # Before the rules took effect the historical extra cost is zero by construction: say nothing.
+    before_text = f" (i {last_year}: {_mio(before)})" if before else ""
     lines = [
         "Basisscenariet (tendenserne fortsætter):",
         "",
@@ -55,11 +62,10 @@ def headline_markdown(indicators: pd.DataFrame, month: str, horizon_end: str) ->
         f"- Boliger til borgere fra herberg i {next_year}: "
         f"{_with_band(figs, 'forecast_dwellings_needed', 'baseline', next_year)}.",
         f"- Meromkostning ved de nye refusionsregler i {next_year}: "
-        f"{_mio(figs.value('reimbursement_extra_cost', 'baseline', next_year))}"
-        f" (i {parse_month(month).year - 1}: {_mio(figs.value('reimbursement_extra_cost', 'history', str(parse_month(month).year - 1)))}).",
+        f"{_mio(figs.value('reimbursement_extra_cost', 'baseline', next_year))}{before_text}.",
         mase_text,
         "",
-        "Scenarier, usikkerhed og forudsætninger: se rapporten *Kapacitetsprognose*.",
+        "Scenarier, usikkerhed og forudsætninger: se rapporten *Kapacitetsprognose*." if refer_to_report else None,
     ]
     return "\n".join(line for line in lines if line is not None).replace("\n\n\n", "\n\n")
 
