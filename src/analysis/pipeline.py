@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -23,10 +24,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, Literal
 
-import papermill
-
 from analysis.context import RunContext, project_root
 from analysis.fingerprint import code_version, combine, file_sha256, files_fingerprint
+from analysis.months import last_complete_month
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +34,13 @@ Scope = Literal["extract", "month"]
 
 
 class PipelineError(RuntimeError):
-    """A run that cannot complete; ``exit_code`` tells a scheduler what kind of failure."""
+    """A run that cannot complete; ``exit_code`` tells a scheduler what kind of failure.
+
+    ``Runner.run`` sets ``summary`` to the failure's e-mail text.
+    """
 
     exit_code = 6
+    summary = ""
 
 
 class MissingExtract(PipelineError):
@@ -74,6 +78,7 @@ _ENAME_CLASS: dict[str, type[PipelineError]] = {
     "IngestError": BadData,
     "ReconciliationError": BadData,
     "EncodingError": BadData,
+    "AmbiguousExtractError": BadData,
     "RenderError": RenderFailure,
 }
 
@@ -96,11 +101,12 @@ STEPS: tuple[Step, ...] = (
     Step("ingest", "notebooks/10_ingest.ipynb", scope="extract",
          outputs=("{processed}/*.parquet", "{processed}/quality.json")),
     Step("clean", "notebooks/20_clean.ipynb", ("ingest",), outputs=("{month_dir}/*.parquet",)),
+    # The forecast, the longest analysis, leads among equals: a cold run (no timings yet) starts it first.
+    Step("forecast", "notebooks/50_forecast.ipynb", ("clean",),
+         outputs=("{build}/indicators/forecast.parquet", "{build}/forecast/*")),
     Step("indicators", "notebooks/30_indicators.ipynb", ("clean",), outputs=("{build}/indicators/core.parquet",)),
     Step("retention", "notebooks/40_retention_payment.ipynb", ("clean",),
          outputs=("{build}/indicators/retention.parquet", "{build}/retention/*")),
-    Step("forecast", "notebooks/50_forecast.ipynb", ("clean",),
-         outputs=("{build}/indicators/forecast.parquet", "{build}/forecast/*")),
     Step("assemble", "", ("indicators", "retention", "forecast"),
          outputs=("{build}/indicators/unsuppressed.parquet", "{build}/indicators/published.parquet")),
     Step("data_quality", "reports/data_quality.ipynb", ("clean",), outputs=("{build}/out/data_quality.html",),
@@ -135,19 +141,26 @@ class RunConfig:
 class StepResult:
     name: str
     status: Literal["ran", "reused"]
-    reason: str
+    reason: str  # "first run", "inputs changed: code, upstream clean", "outputs missing or altered …", …
     key: str
     seconds: float
     outputs: dict[str, str]
+    inputs: dict[str, str] = field(default_factory=dict)  # digest per input (see Runner._inputs)
 
 
 @dataclass
 class RunResult:
+    """What a run did; ``summary`` is the text for the scheduler's e-mail."""
+
     month: str
-    published: Path | None
+    published: Path | None  # reports/<M>, the month's current reports (None if never published)
     steps: list[StepResult]
     log_file: Path
-    summary: str
+    summary: str = ""
+    published_now: bool = False  # False: the reports were already current (or the run failed)
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    share: Path | None = None
 
 
 def _utc_stamp() -> str:
@@ -168,15 +181,40 @@ def _read_json(path: Path) -> dict:
         return {}
 
 
+def _fsync_folder(folder: Path) -> None:
+    """Flush files and names to disk before a rename makes them visible, so a power cut cannot publish empty files."""
+    for f in folder.iterdir():
+        if f.is_file():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 @contextmanager
-def file_lock(path: Path, what: str) -> Iterator[None]:
-    """Exclusive non-blocking lock; a second run of the same month stops at once instead of waiting."""
+def file_lock(path: Path, what: str, wait: bool = False) -> Iterator[None]:
+    """Exclusive lock, released by the kernel even if the process is killed.
+
+    Without ``wait`` a second run of the same month stops at once (RunLocked)
+    instead of queueing behind the first; with ``wait`` (the shared ingest) it
+    waits, then finds the other run's fresh outputs and reuses them.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise RunLocked(f"{what} is already running (lock {path})") from None
+            if not wait:
+                raise RunLocked(f"{what} is already running (lock {path})") from None
+            log.info("waiting for %s (lock %s)", what, path)
+            fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
         finally:
@@ -197,11 +235,16 @@ class Runner:
         self.cfg = cfg
         self.steps = steps
         self.step_by_name = {s.name: s for s in steps}
+        unknown = sorted(set(cfg.only) - set(self.step_by_name))
+        if unknown:  # ValueError: the CLI's usage error (exit 2)
+            raise ValueError(f"--only: unknown step(s) {', '.join(unknown)}; steps are {', '.join(self.step_by_name)}")
         self.required_extracts = required_extracts
         abs_ = lambda p: p if p.is_absolute() else self.root / p  # noqa: E731
         self.raw = abs_(cfg.raw_dir)
         self.processed = abs_(cfg.processed_dir)
         self.reports = abs_(cfg.reports_dir)
+        self.share = abs_(cfg.publish_dir) if cfg.publish_dir else None
+        self.log_dir = abs_(cfg.log_dir)
         self.ctx = RunContext.from_parameters(
             cfg.month, str(self.raw), str(self.processed), str(abs_(cfg.build_root) / "_tmp"),
             cfg.param_overrides, cfg.params_files,
@@ -214,6 +257,7 @@ class Runner:
         self.ingest_manifest_path = self.processed / "_manifest.json"
         self.code = code_version()
         self.results: dict[str, StepResult] = {}
+        self._book_lock = threading.Lock()  # parallel steps update the same manifest
 
     # ----- fingerprints and keys -------------------------------------------------
     def _raw_fingerprint(self) -> dict[str, str]:
@@ -221,8 +265,10 @@ class Runner:
         return files_fingerprint(files, self.raw)
 
     def _status_fingerprint(self) -> dict[str, str]:
+        """The narrative files the memo of M can read: its own month's, or an earlier one as fallback."""
         status = self.raw / "status"
-        return files_fingerprint(status.glob("*.yml"), self.raw) if status.exists() else {}
+        files = [f for f in status.glob("*.yml") if f.stem <= self.month] if status.exists() else []
+        return files_fingerprint(files, self.raw)
 
     def _expand(self, pattern: str) -> str:
         return pattern.format(processed=self.processed, month_dir=self.ctx.month_dir, build=self.build)
@@ -234,13 +280,16 @@ class Runner:
             files.extend(p for p in expanded.parent.glob(expanded.name) if p.is_file())
         return {str(p.relative_to(self.root) if p.is_relative_to(self.root) else p): file_sha256(p) for p in sorted(set(files))}
 
-    def _key(self, step: Step) -> str:
-        nb = file_sha256(self.root / step.notebook) if step.notebook else ""
-        upstream = {n: self.results[n].outputs for n in step.needs}
+    def _inputs(self, step: Step) -> dict[str, str]:
+        """A digest per input; the cache key combines them, the manifest keeps them to say which one changed."""
+        inputs = {"notebook": file_sha256(self.root / step.notebook) if step.notebook else "", "code": self.code}
         if step.scope == "extract":
-            return combine(step.name, nb, self.code, self._raw_fingerprint())
-        status = self._status_fingerprint() if step.reads_status else {}
-        return combine(step.name, nb, self.code, self.ctx.params.fingerprint(), self.month, upstream, status)
+            return inputs | {"raw extract": combine(self._raw_fingerprint())}
+        inputs |= {"parameters": self.ctx.params.fingerprint(), "month": self.month}
+        inputs |= {f"upstream {n}": combine(self.results[n].outputs) for n in step.needs}
+        if step.reads_status:
+            inputs["narrative"] = combine(self._status_fingerprint())
+        return inputs
 
     def _recorded(self, step: Step) -> dict:
         book = _read_json(self.ingest_manifest_path if step.scope == "extract" else self.manifest_path)
@@ -248,15 +297,29 @@ class Runner:
 
     def _record(self, result: StepResult, scope: Scope) -> None:
         path = self.ingest_manifest_path if scope == "extract" else self.manifest_path
-        book = _read_json(path)
-        book.setdefault("steps", {})[result.name] = {
-            "key": result.key, "outputs": result.outputs, "reason": result.reason,
-            "seconds": round(result.seconds, 2), "finished": _utc_stamp(),
-        }
-        book.update({"month": self.month, "code_version": self.code})
-        _write_json_atomic(path, book)
+        with self._book_lock:
+            book = _read_json(path)
+            book.setdefault("steps", {})[result.name] = {
+                "key": result.key, "inputs": result.inputs, "outputs": result.outputs, "reason": result.reason,
+                "seconds": round(result.seconds, 2), "finished": _utc_stamp(),
+            }
+            if scope == "month":
+                book.update({"month": self.month, "code_version": self.code})
+            _write_json_atomic(path, book)
 
-    def _why_rerun(self, step: Step, key: str) -> str | None:
+    def _record_run(self, publish_key: str | None = None, **facts: object) -> None:
+        """The last run's story in the month's manifest: each step ran or reused, why, and how long."""
+        with self._book_lock:
+            book = _read_json(self.manifest_path)
+            if publish_key:  # what reports/<M> shows once published; compared by the next run
+                book["publish_key"] = publish_key
+            run = book.setdefault("last_run", {})
+            run.update(facts)
+            run["steps"] = {r.name: {"status": r.status, "reason": r.reason, "seconds": round(r.seconds, 2)}
+                            for r in self.results.values()}
+            _write_json_atomic(self.manifest_path, book)
+
+    def _why_rerun(self, step: Step, key: str, inputs: dict[str, str]) -> str | None:
         """None when the step can be reused, else the reason it must run."""
         if self.cfg.force:
             return "forced (--force)"
@@ -266,7 +329,9 @@ class Runner:
         if not rec:
             return "first run"
         if rec.get("key") != key:
-            return "inputs changed"
+            before = rec.get("inputs", {})
+            changed = [name for name in sorted(inputs.keys() | before.keys()) if before.get(name) != inputs.get(name)]
+            return f"inputs changed: {', '.join(changed)}" if before and changed else "inputs changed"
         now = self._outputs(step)
         if not now or now != rec.get("outputs"):
             return "outputs missing or altered since last run"
@@ -274,13 +339,22 @@ class Runner:
 
     # ----- execution ---------------------------------------------------------------
     def _nb_parameters(self) -> dict:
+        """The values for every notebook's ``parameters`` cell.
+
+        Parameter files and ``--param`` overrides are resolved once, here, and
+        passed as ``key=value`` overrides (JSON is YAML): the notebooks have no
+        ``params_files`` parameter, and each step must see the values its cache key holds.
+        """
+        params = self.ctx.params
+        overrides = [f"{key}={json.dumps(params[key], default=str)}" for key in sorted(params.overridden)]
         return {
             "month": self.month, "raw_dir": str(self.raw), "processed_dir": str(self.processed),
-            "build_dir": str(self.build), "param_overrides": list(self.cfg.param_overrides),
-            "params_files": [str(self.root / f) for f in self.cfg.params_files],
+            "build_dir": str(self.build), "param_overrides": overrides,
         }
 
     def _execute(self, step: Step) -> None:
+        import papermill  # here, not at the top: importing it costs a warm rerun more than the rest together
+
         if step.name == "assemble":
             self._assemble()
             return
@@ -299,9 +373,12 @@ class Runner:
                       f"(executed notebook: {executed})") from None
         if step.report:
             self._render(step, executed)
+        if step.outputs and not self._outputs(step):
+            log.warning("step %s wrote none of its declared outputs (%s); it will run again next time",
+                        step.name, ", ".join(step.outputs))
 
     def _render(self, step: Step, executed: Path) -> None:
-        from analysis.report.render import check_html, render_report
+        from analysis.report.render import render_report
 
         out = self.build / "out"
         try:
@@ -309,9 +386,8 @@ class Runner:
         except Exception as exc:  # noqa: BLE001 - any renderer failure is a render failure
             raise RenderFailure(f"rendering {step.report} failed: {exc}") from exc
         log.info("rendered %s with %s", step.report, result.renderer)
-        problems = check_html(result.files["html"])
-        if problems:
-            raise RenderFailure(f"{step.report}.html failed its checks: {'; '.join(problems)}")
+        if result.problems:  # render_report checked every format it wrote
+            raise RenderFailure(f"{step.report} failed its checks: {'; '.join(result.problems)}")
 
     def _assemble(self) -> None:
         """Union the steps' indicator rows and apply suppression (the one published table)."""
@@ -327,30 +403,52 @@ class Runner:
         published.to_parquet(folder / "published.parquet", index=False)
 
     def _run_step(self, step: Step) -> StepResult:
-        key = self._key(step)
-        reason = self._why_rerun(step, key)
+        inputs = self._inputs(step)
+        key = combine(step.name, inputs)
+        reason = self._why_rerun(step, key, inputs)
         if reason is None:
             rec = self._recorded(step)
             log.info("step %-18s reused (inputs unchanged)", step.name)
-            return StepResult(step.name, "reused", "inputs unchanged", key, 0.0, rec["outputs"])
+            return StepResult(step.name, "reused", "inputs unchanged", key, 0.0, rec["outputs"], inputs)
         log.info("step %-18s running (%s)", step.name, reason)
         started = time.perf_counter()
         self._execute(step)
-        result = StepResult(step.name, "ran", reason, key, time.perf_counter() - started, self._outputs(step))
+        result = StepResult(step.name, "ran", reason, key, time.perf_counter() - started, self._outputs(step), inputs)
         self._record(result, step.scope)
         log.info("step %-18s done in %.1f s", step.name, result.seconds)
         return result
 
+    def _critical_path(self) -> dict[str, float]:
+        """Per step, the seconds of its longest chain to the end of the run (last run's timings; 1 s if unknown)."""
+        rank: dict[str, float] = {}
+
+        def chain(step: Step) -> float:
+            if step.name not in rank:
+                own = self._recorded(step).get("seconds") or 1.0
+                rank[step.name] = own + max((chain(d) for d in self.steps if step.name in d.needs), default=0.0)
+            return rank[step.name]
+
+        for step in self.steps:
+            chain(step)
+        return rank
+
     def _schedule(self) -> None:
-        """Run steps as their dependencies finish, up to ``jobs`` at once."""
+        """Run steps as their dependencies finish, up to ``jobs`` at once, the longest remaining chain first.
+
+        Steps are handed to the pool only when a worker is free, so a step that
+        becomes ready later but heads a longer chain does not queue behind short ones.
+        """
+        jobs = max(1, self.cfg.jobs)
+        rank = self._critical_path()
         pending = {s.name: s for s in self.steps}
         running: dict[Future, Step] = {}
         failure: BaseException | None = None
-        with ThreadPoolExecutor(max_workers=max(1, self.cfg.jobs)) as pool:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
             while pending or running:
                 if failure is None:
                     ready = [s for s in pending.values() if all(n in self.results for n in s.needs)]
-                    for step in ready:
+                    ready.sort(key=lambda s: -rank[s.name])  # stable: ties keep the graph's order
+                    for step in ready[:jobs - len(running)]:
                         del pending[step.name]
                         running[pool.submit(self._run_step_locked, step)] = step
                 if not running:
@@ -366,30 +464,53 @@ class Runner:
             raise failure
 
     def _run_step_locked(self, step: Step) -> StepResult:
-        if step.scope == "extract":  # processed/ is shared by all months
-            with file_lock(self.processed / ".ingest.lock", "ingest of the extract"):
-                return self._run_step(step)
-        return self._run_step(step)
+        try:
+            if step.scope == "extract":  # processed/ is shared by all months
+                with file_lock(self.processed / ".ingest.lock", "ingest of the extract", wait=True):
+                    return self._run_step(step)
+            return self._run_step(step)
+        except PipelineError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a dead kernel, a missing notebook: still a step failure (exit 6)
+            raise PipelineError(f"step '{step.name}' could not run: {type(exc).__name__}: {exc}") from exc
 
     # ----- publishing --------------------------------------------------------------
-    def _publish(self) -> Path:
-        """Copy the month's outputs into a new version folder and swap the symlink to it."""
+    def _published_files(self) -> dict[Path, str]:
+        """Rendered reports and the suppressed table, with their sha256.
+
+        Taken from the steps' recorded outputs, never from a folder listing, so a
+        stale file left in the build folder is never published.
+        """
+        out, table = self.build / "out", self.build / "indicators" / "published.parquet"
+        files: dict[Path, str] = {}
+        for result in self.results.values():
+            for rel, sha in result.outputs.items():
+                path = self.root / rel
+                if (path.parent == out and path.suffix in {".html", ".docx"}) or path == table:
+                    files[path] = sha
+        return files
+
+    def _publish(self, files: dict[Path, str]) -> Path:
+        """Stage the month's outputs in a new version folder, then swap the symlink ``reports/<M>`` to it."""
         import pandas as pd
 
         versions = self.reports / ".versions" / self.month
+        self._sweep(versions)
         stamp = _utc_stamp()
         staging = versions / f".staging-{stamp}"
-        staging.mkdir(parents=True, exist_ok=True)
-        for f in sorted((self.build / "out").glob("*")):
-            if f.suffix in {".html", ".docx"}:
-                shutil.copy2(f, staging / f.name)
-        table = self.build / "indicators" / "published.parquet"
-        if table.exists():  # only the suppressed table is ever published
-            published = pd.read_parquet(table)
-            published.to_parquet(staging / "indicators.parquet", index=False)
-            published.to_csv(staging / "indicators.csv", index=False, encoding="utf-8")
+        staging.mkdir(parents=True)
+        for path in files:
+            if path.name == "published.parquet":  # only the suppressed table is ever published
+                table = pd.read_parquet(path)
+                table.to_parquet(staging / "indicators.parquet", index=False)
+                table.to_csv(staging / "indicators.csv", index=False, encoding="utf-8")
+            else:
+                shutil.copy2(path, staging / path.name)
         shutil.copy2(self.manifest_path, staging / "manifest.json")
-        final = versions / stamp
+        _fsync_folder(staging)
+        final, n = versions / stamp, 1
+        while final.exists():  # two publishes within one second keep both versions
+            final, n = versions / f"{stamp}-{n}", n + 1
         os.replace(staging, final)
         link = self.reports / self.month
         if link.exists() and not link.is_symlink():
@@ -399,52 +520,98 @@ class Runner:
         tmp_link.unlink(missing_ok=True)
         tmp_link.symlink_to(final.relative_to(self.reports))
         os.replace(tmp_link, link)
-        if self.cfg.publish_dir:
-            self._copy_to_share(final)
+        _fsync_dir(self.reports)
         return link
 
-    def _copy_to_share(self, folder: Path) -> None:
-        """Each file lands complete (temp name, then rename) in the shared folder's month folder."""
-        target = self.cfg.publish_dir / self.month
+    def _sweep(self, versions: Path) -> None:
+        """Remove what an interrupted publish left behind; ``reports/<M>`` never pointed at any of it."""
+        for leftover in versions.glob(".staging-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        for leftover in self.reports.glob(f".{self.month}.link*"):
+            leftover.unlink(missing_ok=True)
+
+    def _copy_to_share(self, folder: Path, key: str) -> Path:
+        """Bring the shared folder's copy of the month up to date, also when an earlier copy was cut short.
+
+        Each file lands whole (temp name, then rename) and the manifest last, so
+        a share whose manifest carries the publish key is complete. copyfile, not
+        copy2: network shares often refuse to set times and modes.
+        """
+        target = self.share / self.month
+        if _read_json(target / "manifest.json").get("publish_key") == key:
+            return target
         target.mkdir(parents=True, exist_ok=True)
-        for f in folder.iterdir():
+        for f in sorted(folder.iterdir(), key=lambda f: f.name == "manifest.json"):
             tmp = target / f".{f.name}.part"
-            shutil.copy2(f, tmp)
+            shutil.copyfile(f, tmp)
             os.replace(tmp, target / f.name)
+        log.info("copied the reports to %s", target)
+        return target
 
     def _current_published_key(self) -> str | None:
         link = self.reports / self.month
         return _read_json(link / "manifest.json").get("publish_key") if link.exists() else None
 
+    # ----- the run -----------------------------------------------------------------
     def run(self) -> RunResult:
-        log_dir = self.cfg.log_dir if self.cfg.log_dir.is_absolute() else self.root / self.cfg.log_dir
-        log_dir.mkdir(parents=True, exist_ok=True)
-        log_file = log_dir / f"run-{self.month}-{_utc_stamp()}.log"
-        handler = logging.FileHandler(log_file, encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logging.getLogger("analysis").addHandler(handler)
+        """Run the graph, publish if the reports changed, and tell the log, the manifest and the summary.
+
+        A PipelineError leaves the published reports as they were and carries the
+        failure summary in its ``summary`` attribute.
+        """
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        result = RunResult(self.month, None, [], self.log_dir / f"run-{self.month}-{_utc_stamp()}.log")
+        started = time.perf_counter()
         try:
-            with file_lock(self.reports / ".locks" / f"{self.month}.lock", f"a run of {self.month}"):
-                log.info("run of %s (code %s, extract date %s from %s)", self.month, self.code,
-                         self.ctx.extract_date.date(), self.ctx.extract_date_source)
-                self._preflight()
-                self._schedule()
-                publish_key = combine({n: r.outputs for n, r in self.results.items() if self.step_by_name[n].report})
-                book = _read_json(self.manifest_path)
-                book["publish_key"] = publish_key
-                _write_json_atomic(self.manifest_path, book)
-                if self._current_published_key() == publish_key:
-                    published = self.reports / self.month
-                    log.info("reports unchanged; %s is already current", published)
-                else:
-                    published = self._publish()
-                    log.info("published %s", published)
-            steps = [self.results[s.name] for s in self.steps]
-            summary = run_summary(self.month, steps, published, self.ctx)
-            return RunResult(self.month, published, steps, log_file, summary)
-        finally:
-            logging.getLogger("analysis").removeHandler(handler)
-            handler.close()
+            with _run_log(result.log_file) as warnings:
+                with file_lock(self.reports / ".locks" / f"{self.month}.lock", f"a run of {self.month}"):
+                    try:
+                        self._run_locked(result)
+                    except PipelineError as exc:
+                        self._record_run(outcome=f"failed (exit {exc.exit_code}): {exc}", finished=_utc_stamp())
+                        raise
+        except PipelineError as exc:
+            link = self.reports / self.month
+            result.published = link if link.exists() else None
+            exc.summary = self._finish(result, started, warnings, exc)
+            raise
+        self._finish(result, started, warnings)
+        return result
+
+    def _run_locked(self, result: RunResult) -> None:
+        log.info("run of %s (code %s, extract date %s from %s)", self.month, self.code,
+                 self.ctx.extract_date.date(), self.ctx.extract_date_source)
+        self._check_freshness()
+        self._preflight()
+        self._record_run(started=_utc_stamp(), outcome="running")
+        self._schedule()
+        self._check_quality()
+        files = self._published_files()
+        key = combine({p.name: sha for p, sha in files.items()})
+        self._record_run(publish_key=key)
+        link = self.reports / self.month
+        if self._current_published_key() == key:
+            log.info("reports unchanged; %s is already current", link)
+        else:
+            self._publish(files)
+            result.published_now = True
+            log.info("published %s -> %s", link, os.readlink(link))
+        result.published = link
+        if self.share:
+            try:
+                result.share = self._copy_to_share(link.resolve(), key)
+            except OSError as exc:  # the reports are published locally; the next run completes the copy
+                log.warning("could not copy the reports to %s (%s); the next run tries again", self.share, exc)
+        self._record_run(outcome="ok", finished=_utc_stamp(), published=str(link.resolve()))
+
+    def _finish(self, result: RunResult, started: float, warnings: list[str], error: PipelineError | None = None) -> str:
+        result.seconds = time.perf_counter() - started
+        result.steps = [self.results[s.name] for s in self.steps if s.name in self.results]
+        result.warnings = warnings
+        result.summary = run_summary(result, self.ctx, error)
+        with open(result.log_file, "a", encoding="utf-8") as fh:
+            fh.write(result.summary + "\n")
+        return result.summary
 
     def _preflight(self) -> None:
         """Fail fast, before any kernel starts, when the delivery is incomplete."""
@@ -456,18 +623,83 @@ class Runner:
         if missing:
             raise MissingExtract(f"{self.raw}: missing extract(s): {', '.join(missing)} (expected <name>.csv or <name>.xlsx)")
 
+    def _check_freshness(self) -> None:
+        """Late data: when the default month is older than the last complete month, the e-mail should say so."""
+        expected = last_complete_month(datetime.now().date())
+        if not self.cfg.month and self.ctx.month < expected:
+            log.warning("the extract is dated %s, so the reference month is %s, not %s: the new delivery may be late",
+                        self.ctx.extract_date.date(), self.month, expected)
 
-def run_summary(month: str, steps: list[StepResult], published: Path | None, ctx: RunContext) -> str:
-    """A few lines for the scheduler's e-mail: what ran, what was reused, where the reports are."""
-    ran = [s.name for s in steps if s.status == "ran"]
-    reused = [s.name for s in steps if s.status == "reused"]
-    lines = [
-        f"Monthly run {month}: OK",
+    def _check_quality(self) -> None:
+        extracts = _read_json(self.processed / "quality.json").get("extracts", {})
+        quarantined = sum(e.get("rows_quarantined", 0) for e in extracts.values())
+        if quarantined:
+            log.warning("%d rows of the extract are in quarantine; the data-quality report lists them", quarantined)
+
+
+class _Warnings(logging.Handler):
+    """Keeps the run's warnings for the summary e-mail."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _run_log(log_file: Path) -> Iterator[list[str]]:
+    """The package's log lines (INFO and up, whatever the caller configured) go to the run's own file."""
+    logger = logging.getLogger("analysis")
+    handler = logging.FileHandler(log_file, encoding="utf-8")
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    warnings = _Warnings()
+    level = logger.level
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    logger.addHandler(warnings)
+    try:
+        yield warnings.messages
+    except PipelineError:
+        raise
+    except Exception:
+        log.exception("the run crashed")
+        raise
+    finally:
+        logger.removeHandler(warnings)
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        handler.close()
+
+
+def run_summary(result: RunResult, ctx: RunContext, error: PipelineError | None = None) -> str:
+    """A few lines for the scheduler's e-mail: outcome, data, what ran and why, where the reports are, warnings."""
+    if error is None:
+        head = "OK, reports published" if result.published_now else "OK, nothing changed; the published reports are current"
+    else:
+        head = f"FAILED (exit {error.exit_code}, {EXIT_CODES[error.exit_code].split(':')[0]})"
+    lines = [f"Monthly run {result.month}: {head}"]
+    if error is not None:
+        lines.append(f"Error: {error}")
+        lines.append(f"Previous reports stand: {result.published} -> {result.published.resolve()}" if result.published
+                     else "No reports have been published for this month yet.")
+    ran = [s for s in result.steps if s.status == "ran"]
+    reused = [s.name for s in result.steps if s.status == "reused"]
+    lines += [
         f"Extract date: {ctx.extract_date.date()} ({ctx.extract_date_source})",
-        f"Steps run: {', '.join(ran) or 'none'}",
-        f"Steps reused: {', '.join(reused) or 'none'}",
-        f"Reports: {published}",
+        "Steps run: " + ("; ".join(f"{s.name} ({s.reason}, {s.seconds:.1f} s)" for s in ran) or "none"),
+        "Steps reused: " + (", ".join(reused) or "none"),
     ]
+    if error is None and result.published:
+        lines.append(f"Reports: {result.published} -> {result.published.resolve()}")
+    if result.share:
+        lines.append(f"Shared folder: {result.share}")
+    lines.append(f"Run time: {result.seconds:.1f} s. Log: {result.log_file}")
+    if result.warnings:
+        lines += ["Warnings:", *(f"  - {w}" for w in result.warnings)]
     return "\n".join(lines)
 
 

@@ -1,0 +1,243 @@
+"""Monthly-run benchmark (issue 7): cold run, warm rerun, narrative-only rerun, against the floor.
+
+Usage: python benchmarks/bench_pipeline.py [--scale 1] [--jobs 2] [--month YYYY-MM] [--no-record]
+
+On the synthetic default extract (``analysis.synthetic.generate`` with the
+CLI's defaults, into benchmarks/out/, not in git) it times the real ``Runner``:
+
+- cold: empty processed, build and reports folders, every step runs;
+- warm: the same run again, nothing changed (target < 5 s, no kernel starts);
+- narrative: only ``status/<M>.yml`` changed (target: only status_memo reruns);
+- floor: the same scheduler, parallelism and number of papermill executions,
+  of notebooks that only ``import analysis``, plus rendering each report step's
+  empty report with ``render_report`` (target: cold < 2.5 x floor).
+
+Each run is timed as a fresh Python process (``--child``), as the scheduler
+starts it, so start-up, imports and the code fingerprint count; all runs use a
+frozen copy of the package and notebooks (benchmarks/out/pipeline/code). The floor is
+what any notebook pipeline of this shape costs (kernel starts, package import,
+renderer), so cold/floor says how much the analysis itself adds. Figures are
+appended to benchmarks/RESULTS.md unless --no-record.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from analysis.pipeline import STEPS, PipelineError, RunConfig, Runner, Step
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+OUT = HERE / "out" / "pipeline"
+RESULTS = HERE / "RESULTS.md"
+SEED = 2023
+TARGET_RATIO, TARGET_WARM_S = 2.5, 5.0
+_PARAMETERS = 'month = ""\nraw_dir = "data/raw"\nprocessed_dir = "data/processed"\nbuild_dir = ""\nparam_overrides = []\n'
+
+
+class FloorRunner(Runner):
+    """The real scheduler and renderer on empty notebooks; an empty report's check findings do not count."""
+
+    def _render(self, step: Step, executed: Path) -> None:
+        from analysis.report.render import render_report
+
+        render_report(executed, self.build / "out", formats=step.formats)
+
+
+def write_floor_notebooks(root: Path) -> None:
+    """An empty notebook per notebook step: parameters, ``import analysis``, and a title for reports."""
+    import nbformat  # not at the top: the children's start-up is part of what is timed
+
+    (root / "floor").mkdir(parents=True, exist_ok=True)
+    for step in STEPS:
+        if not step.notebook:
+            continue
+        params = nbformat.v4.new_code_cell(_PARAMETERS)
+        params.metadata["tags"] = ["parameters"]
+        cells = [params, nbformat.v4.new_code_cell("import analysis")]
+        if step.report:
+            cells.insert(0, nbformat.v4.new_raw_cell('---\ntitle: "Tom rapport"\nlang: da\n---'))
+        nb = nbformat.v4.new_notebook(cells=cells)
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, root / "floor" / f"{step.name}.ipynb")
+
+
+def floor_steps() -> tuple[Step, ...]:
+    """STEPS on the empty notebooks; the in-process steps drop out and their needs pass through."""
+    inline = {s.name: s.needs for s in STEPS if not s.notebook}
+
+    def needs(step: Step) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(n for need in step.needs for n in inline.get(need, (need,))))
+
+    return tuple(dataclasses.replace(s, notebook=f"floor/{s.name}.ipynb", needs=needs(s), outputs=())
+                 for s in STEPS if s.notebook)
+
+
+@dataclass
+class Run:
+    """One measured run: wall time of a fresh process, as the scheduler starts it, and its steps."""
+
+    seconds: float
+    month: str
+    steps: list[tuple[str, str, float]]  # name, "ran" | "reused", seconds
+
+    @property
+    def ran(self) -> list[str]:
+        return [name for name, status, _ in self.steps if status == "ran"]
+
+
+def config(prefix: str, month: str, jobs: int, **kw) -> RunConfig:
+    return RunConfig(month=month, raw_dir=OUT / "raw", processed_dir=OUT / prefix / "processed",
+                     build_root=OUT / prefix / "build", reports_dir=OUT / prefix / "reports",
+                     log_dir=OUT / prefix / "logs", jobs=jobs, **kw)
+
+
+def snapshot() -> dict[str, str]:
+    """A frozen copy of the package and notebooks, and the environment that makes runs (and kernels) use it.
+
+    Someone saving a module or a notebook between two runs would rightly rerun
+    everything; the benchmark measures the pipeline, not a moving checkout.
+    """
+    code = OUT / "code"
+    ignore = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints")
+    shutil.copytree(REPO / "src" / "analysis", code / "analysis", ignore=ignore)
+    shutil.copytree(REPO / "notebooks", code / "notebooks", ignore=ignore)
+    (code / "reports").mkdir()
+    for nb in (REPO / "reports").glob("*.ipynb"):
+        shutil.copy2(nb, code / "reports" / nb.name)
+    return os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(code), os.environ.get("PYTHONPATH")]))}
+
+
+def child(kind: str, month: str, jobs: int) -> int:
+    """The run itself, in this fresh process; its steps go to stdout as JSON for the parent."""
+    if kind == "floor":
+        runner = FloorRunner(config("floor", month, jobs, force=True), root=OUT / "floor_root",
+                             steps=floor_steps(), required_extracts=())
+    else:
+        runner = Runner(config("run", month, jobs), root=OUT / "code")
+    try:
+        result = runner.run()
+    except PipelineError as exc:
+        print(exc.summary or exc, file=sys.stderr)
+        return exc.exit_code
+    print(json.dumps({"month": result.month, "steps": [(s.name, s.status, s.seconds) for s in result.steps]}))
+    return 0
+
+
+def fresh_run(kind: str, month: str, jobs: int, env: dict[str, str]) -> Run:
+    """Wall time includes Python start-up and imports, which a warm rerun pays too."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, __file__, "--child", kind, "--month", month, "--jobs", str(jobs)],
+                          capture_output=True, text=True, env=env)
+    seconds = time.perf_counter() - started
+    if done.returncode:
+        sys.exit(f"{kind} run failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    data = json.loads(done.stdout.strip().splitlines()[-1])
+    return Run(seconds, data["month"], [tuple(step) for step in data["steps"]])
+
+
+def critical_path(run: Run) -> tuple[list[str], float]:
+    """The chain of steps whose durations add up to the longest path through the graph."""
+    seconds = {name: sec for name, _, sec in run.steps}
+    best: dict[str, tuple[float, list[str]]] = {}
+    for step in STEPS:  # topologically ordered
+        before = max((best[n] for n in step.needs), default=(0.0, []))
+        best[step.name] = (before[0] + seconds[step.name], [*before[1], step.name])
+    total, chain = max(best.values())
+    return chain, total
+
+
+def record(lines: list[str]) -> None:
+    """Append under the "Monthly run (issue 7)" heading, which other benchmarks' sections may follow."""
+    heading = "## Monthly run (issue 7)"
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
+    if heading not in text:
+        text = text.rstrip("\n") + f"\n\n{heading}\n"
+    start = text.index(heading) + len(heading)
+    end = text.find("\n## ", start)
+    end = len(text) if end < 0 else end
+    body = text[:end].rstrip("\n") + "\n" + "\n".join(lines) + "\n"
+    RESULTS.write_text(body + (("\n" + text[end:].lstrip("\n")) if end < len(text) else ""), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--month", default="", help="reference month (default: the extract's last complete month)")
+    ap.add_argument("--no-record", action="store_true", help="do not append to benchmarks/RESULTS.md")
+    ap.add_argument("--child", choices=["run", "floor"], help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        return child(args.child, args.month, args.jobs)
+
+    from analysis.synthetic import generate  # not in the children: their start-up is part of what is timed
+
+    shutil.rmtree(OUT, ignore_errors=True)
+    generate(OUT / "raw", seed=SEED, scale=args.scale)
+    env = snapshot()
+    write_floor_notebooks(OUT / "floor_root")
+    cold = fresh_run("run", args.month, args.jobs, env)
+    warm = fresh_run("run", args.month, args.jobs, env)
+    status = OUT / "raw" / "status" / f"{cold.month}.yml"
+    status.write_text(status.read_text(encoding="utf-8") + "\n# benchmark: the analysts edited the narrative\n",
+                      encoding="utf-8")
+    narrative = fresh_run("run", args.month, args.jobs, env)
+    floor = fresh_run("floor", args.month, args.jobs, env)
+    executions = sum(1 for s in STEPS if s.notebook and s.name in cold.ran)
+    reports = sum(1 for s in STEPS if s.report)
+    assert len(floor.ran) == executions, (floor.ran, cold.ran)
+
+    per_step = ", ".join(f"{name} {sec:.1f}" for name, _, sec in cold.steps)
+    chain, chain_s = critical_path(cold)
+    path = f"critical path {' → '.join(chain)} = {chain_s:.1f} s"
+    print(f"month {cold.month}, scale {args.scale:g}, jobs {args.jobs}; wall time of a fresh process per run")
+    print(f"cold run            {cold.seconds:7.1f} s   ({executions} notebooks; per step s: {per_step})")
+    print(f"                              {path}")
+    print(f"warm rerun          {warm.seconds:7.1f} s   ran: {warm.ran or 'nothing'}")
+    print(f"narrative changed   {narrative.seconds:7.1f} s   ran: {narrative.ran}")
+    print(f"floor               {floor.seconds:7.1f} s   ({executions} empty notebooks + {reports} empty reports)")
+    ratio = cold.seconds / floor.seconds
+    checks = {
+        f"cold/floor = {ratio:.2f} (target < {TARGET_RATIO})": ratio < TARGET_RATIO,
+        f"warm rerun {warm.seconds:.1f} s (target < {TARGET_WARM_S:g} s), nothing ran":
+            warm.seconds < TARGET_WARM_S and not warm.ran,
+        f"narrative-only change reran {narrative.ran} (target: ['status_memo'])": narrative.ran == ["status_memo"],
+    }
+    for text, ok in checks.items():
+        print(f"{'ok  ' if ok else 'MISS'} {text}")
+
+    if not args.no_record:
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        cmd = "python benchmarks/bench_pipeline.py" + "".join(
+            f" {a}" for a in (argv if argv is not None else sys.argv[1:]))
+        record([
+            "", f"### Monthly run (issue 7) — {stamp}", "",
+            f"Command: `{cmd}`  ",
+            f"Machine: {platform.machine()}, {len(os.sched_getaffinity(0))} cores (shared), "
+            f"Python {platform.python_version()}; month {cold.month}, synthetic default (seed {SEED}, "
+            f"scale {args.scale:g}), --jobs {args.jobs}; each run timed as a fresh process", "",
+            "| run | seconds | steps run |", "|---|---:|---|",
+            f"| cold | {cold.seconds:.1f} | all {len(cold.ran)} |",
+            f"| warm, nothing changed | {warm.seconds:.1f} | {', '.join(warm.ran) or 'none'} |",
+            f"| narrative (`status/{cold.month}.yml`) changed | {narrative.seconds:.1f} | {', '.join(narrative.ran)} |",
+            f"| floor: {executions} empty notebooks + {reports} empty reports | {floor.seconds:.1f} | |", "",
+            f"Cold per step (s): {per_step}; {path}.  ",
+            "; ".join(f"{'met' if ok else 'MISSED'}: {text}" for text, ok in checks.items()) + ".",
+        ])
+        print(f"recorded in {RESULTS}")
+    return 0 if all(checks.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,508 @@
+"""The monthly runner on a fake step graph: caching, publishing, locks, failures, interruption.
+
+The real notebooks are too slow for fault tests, so every test runs the real
+``Runner`` on four tiny notebooks (an extract-scope "ingest", two parallel
+month steps, a "report" that writes ``build/<M>/out/fake.html``). One clean run
+is made per module and copied into each test's folder; a test then changes
+what it is about and counts kernel starts through marker files that each
+notebook appends to when it starts.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+
+from analysis import pipeline
+from analysis.pipeline import (
+    BadData, MissingExtract, PipelineError, RunConfig, RunLocked, Runner, RunResult, Step, StepResult, file_lock,
+)
+
+MONTH = "2023-02"
+REPO = Path(__file__).resolve().parents[1]
+
+FAKE_STEPS: tuple[Step, ...] = (
+    Step("ingest", "notebooks/ingest.ipynb", scope="extract", outputs=("{processed}/*.parquet",)),
+    Step("left", "notebooks/left.ipynb", ("ingest",), outputs=("{build}/left.parquet",)),
+    Step("right", "notebooks/right.ipynb", ("ingest",), reads_status=True, outputs=("{build}/right.parquet",)),
+    Step("report", "notebooks/report.ipynb", ("left", "right"), outputs=("{build}/out/fake.html",)),
+)
+
+_PARAMETERS = 'month = ""\nraw_dir = ""\nprocessed_dir = ""\nbuild_dir = ""\nparam_overrides = []\n'
+# Test hooks, driven by environment variables the kernel inherits: a start marker
+# (with the kernel's pid), a failure with a chosen exception class name, a
+# half-written output and a pause that leaves time to kill the run mid-step.
+_PRELUDE = '''import os, pathlib, time
+import pyarrow as pa, pyarrow.parquet as pq
+step, target = {step!r}, pathlib.Path({target})
+target.parent.mkdir(parents=True, exist_ok=True)
+victim = os.environ.get("FAKE_VICTIM") == step
+if victim:  # before the marker: once the test sees the marker, the damage is done
+    target.write_bytes(b"PAR1 half-written")
+if os.environ.get("FAKE_MARKERS"):
+    with open(pathlib.Path(os.environ["FAKE_MARKERS"]) / f"{{step}}.started", "a") as fh:
+        fh.write(f"{{os.getpid()}}\\n")
+if os.environ.get("FAKE_FAIL") == step:
+    raise type(os.environ.get("FAKE_FAIL_CLASS", "RuntimeError"), (Exception,), {{}})("fake failure")
+if victim:
+    time.sleep(30)
+'''
+_BODIES = {
+    "ingest": ('f"{processed_dir}/table.parquet"',
+               'values = [int(v) for v in pathlib.Path(raw_dir, "input.csv").read_text().split()]\n'
+               'pq.write_table(pa.table({"x": values}), target)'),
+    "left": ('f"{build_dir}/left.parquet"',
+             'total = sum(pq.read_table(f"{processed_dir}/table.parquet")["x"].to_pylist())\n'
+             'pq.write_table(pa.table({"total": [total]}), target)'),
+    "right": ('f"{build_dir}/right.parquet"',
+              'status = pathlib.Path(raw_dir, "status", f"{month}.yml").read_text()\n'
+              'rows = pq.read_table(f"{processed_dir}/table.parquet").num_rows\n'
+              'pq.write_table(pa.table({"rows": [rows], "status": [status]}), target)'),
+    "report": ('f"{build_dir}/out/fake.html"',
+               'left = pq.read_table(f"{build_dir}/left.parquet").to_pylist()\n'
+               'right = pq.read_table(f"{build_dir}/right.parquet").to_pylist()\n'
+               'target.write_text(f"<html><body><p>{month}: {left} {right}</p></body></html>")'),
+}
+
+
+def _notebook(step: str) -> nbformat.NotebookNode:
+    target, body = _BODIES[step]
+    params = nbformat.v4.new_code_cell(_PARAMETERS)
+    params.metadata["tags"] = ["parameters"]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [params, nbformat.v4.new_code_cell(_PRELUDE.format(step=step, target=target)),
+                nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+def make_project(root: Path) -> Path:
+    """A project folder with the fake notebooks and a tiny extract."""
+    (root / "notebooks").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[project]\nname = 'fake'\n")
+    for step in _BODIES:
+        nbformat.write(_notebook(step), root / "notebooks" / f"{step}.ipynb")
+    (root / "raw" / "status").mkdir(parents=True)
+    (root / "raw" / "udtraek.yml").write_text("udtraeksdato: 2023-03-06\n")
+    (root / "raw" / "input.csv").write_text("1\n2\n3\n")
+    (root / "raw" / "status" / f"{MONTH}.yml").write_text("spor1: on track\n")
+    return root
+
+
+def fake_config(root: Path, **overrides) -> RunConfig:
+    kw = dict(month=MONTH, raw_dir=root / "raw", processed_dir=root / "processed", build_root=root / "build",
+              reports_dir=root / "reports", log_dir=root / "logs", jobs=2)
+    return RunConfig(**(kw | overrides))
+
+
+def run_fake(root: Path, steps: tuple[Step, ...] = FAKE_STEPS, required: tuple[str, ...] = (), **overrides) -> RunResult:
+    """The CLI's run, on the fake graph (also the interruption test's driver)."""
+    return Runner(fake_config(root, **overrides), root=root, steps=steps, required_extracts=required).run()
+
+
+def statuses(result: RunResult) -> dict[str, str]:
+    return {s.name: s.status for s in result.steps}
+
+
+def kernel_starts(markers: Path) -> int:
+    return sum(len(f.read_text().split()) for f in markers.glob("*.started"))
+
+
+def link_target(root: Path, month: str = MONTH) -> Path:
+    return (root / "reports" / month).resolve()
+
+
+def assert_complete(folder: Path) -> None:
+    """A published folder holds the report and the manifest, and nothing half-made."""
+    assert folder.is_dir() and not folder.name.startswith("."), folder
+    assert sorted(p.name for p in folder.iterdir()) == ["fake.html", "manifest.json"]
+    assert (folder / "fake.html").read_text().endswith("</html>")
+    assert "publish_key" in json.loads((folder / "manifest.json").read_text())
+
+
+def outputs_of(root: Path) -> dict[str, bytes]:
+    """Every file the graph produces or publishes, by path relative to the project."""
+    files = [root / "processed" / "table.parquet", *(root / "build" / MONTH / n for n in ("left.parquet", "right.parquet")),
+             root / "build" / MONTH / "out" / "fake.html"]
+    return {str(f.relative_to(root)): f.read_bytes() for f in files} | {
+        "published fake.html": (link_target(root) / "fake.html").read_bytes()}
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory) -> tuple[Path, RunResult]:
+    """One clean first run of the fake graph; tests work on copies of its project folder."""
+    root = make_project(tmp_path_factory.mktemp("clean") / "proj")
+    return root, run_fake(root)
+
+
+@pytest.fixture(scope="module")
+def clean(first_run) -> Path:
+    return first_run[0]
+
+
+@pytest.fixture
+def proj(clean, tmp_path, monkeypatch) -> Path:
+    root = tmp_path / "proj"
+    shutil.copytree(clean, root, symlinks=True)
+    (tmp_path / "markers").mkdir()
+    monkeypatch.setenv("FAKE_MARKERS", str(tmp_path / "markers"))
+    return root
+
+
+@pytest.fixture
+def markers(proj) -> Path:
+    return proj.parent / "markers"
+
+
+# ----- (1) first run runs all, second run reuses all ------------------------------------------
+def test_first_run_runs_everything_and_publishes(first_run):
+    root, result = first_run
+    assert statuses(result) == {"ingest": "ran", "left": "ran", "right": "ran", "report": "ran"}
+    assert {s.reason for s in result.steps} == {"first run"}
+    assert result.published_now and result.published == root / "reports" / MONTH
+    assert_complete(link_target(root))
+    book = json.loads((root / "build" / MONTH / "manifest.json").read_text())
+    assert book["last_run"]["outcome"] == "ok"
+    assert set(book["last_run"]["steps"]) == {"ingest", "left", "right", "report"}
+    assert set(book["steps"]) == {"left", "right", "report"}  # ingest is recorded beside the processed data
+    assert "ingest" in json.loads((root / "processed" / "_manifest.json").read_text())["steps"]
+    assert result.log_file.is_file() and "step report" in result.log_file.read_text()
+    assert "Monthly run 2023-02: OK, reports published" in result.summary
+
+
+def test_second_run_reuses_everything_without_a_kernel(proj, markers):
+    before = link_target(proj)
+    started = time.perf_counter()
+    result = run_fake(proj)
+    print(f"warm rerun of the fake graph: {time.perf_counter() - started:.2f} s")
+    assert statuses(result) == dict.fromkeys(["ingest", "left", "right", "report"], "reused")
+    assert kernel_starts(markers) == 0
+    assert not result.published_now and link_target(proj) == before
+    assert "nothing changed" in result.summary and "Steps run: none" in result.summary
+
+
+def test_parallel_steps_never_lose_each_others_manifest_record(proj):
+    """Regression: steps finishing at once used to overwrite each other's manifest entry."""
+    runner = Runner(fake_config(proj), root=proj, steps=FAKE_STEPS, required_extracts=())
+    names = [f"s{i}" for i in range(40)]
+    threads = [threading.Thread(target=runner._record, args=(StepResult(n, "ran", "x", n, 0.0, {}), "month"))
+               for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(names) <= set(json.loads(runner.manifest_path.read_text())["steps"])
+
+
+# ----- (2) what reruns ----------------------------------------------------------------------
+def test_narrative_change_reruns_only_its_dependants(proj, markers):
+    (proj / "raw" / "status" / f"{MONTH}.yml").write_text("spor1: delayed\n")
+    (proj / "raw" / "status" / "2023-03.yml").write_text("a later month's narrative is not an input\n")
+    result = run_fake(proj)
+    assert {s.name: s.reason for s in result.steps if s.status == "ran"} == {
+        "right": "inputs changed: narrative", "report": "inputs changed: upstream right"}
+    assert result.published_now and "delayed" in (link_target(proj) / "fake.html").read_text()
+
+
+def test_unchanged_outputs_stop_the_rerun_from_spreading(proj, markers):
+    """A notebook edit reruns that step; identical outputs let the steps below it be reused."""
+    nb = nbformat.read(proj / "notebooks" / "left.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("An analyst's note."))
+    nbformat.write(nb, proj / "notebooks" / "left.ipynb")
+    result = run_fake(proj)
+    assert statuses(result) == {"ingest": "reused", "left": "ran", "right": "reused", "report": "reused"}
+    assert result.steps[1].reason == "inputs changed: notebook" and not result.published_now
+
+
+def test_code_and_parameter_changes_are_named(proj, markers, monkeypatch):
+    monkeypatch.setattr(pipeline, "code_version", lambda: "0.1.0+edited")
+    result = run_fake(proj, param_overrides=["disclosure.min_count=9"])
+    reasons = {s.name: s.reason for s in result.steps}
+    assert reasons["ingest"] == "inputs changed: code"  # the extract's processing takes no parameters
+    assert reasons["left"] == reasons["report"] == "inputs changed: code, parameters"
+
+
+def test_force_reruns_everything(proj, markers):
+    result = run_fake(proj, force=True)
+    assert statuses(result) == dict.fromkeys(["ingest", "left", "right", "report"], "ran")
+    assert {s.reason for s in result.steps} == {"forced (--force)"}
+    assert kernel_starts(markers) == 4
+
+
+def test_only_reruns_the_named_steps_and_keeps_the_rest_current(proj, markers):
+    result = run_fake(proj, only=["right"])
+    assert statuses(result) == {"ingest": "reused", "left": "reused", "right": "ran", "report": "reused"}
+    assert [s.reason for s in result.steps if s.status == "ran"] == ["requested (--only)"]
+    with pytest.raises(ValueError, match="unknown step"):
+        Runner(fake_config(proj, only=["nope"]), root=proj, steps=FAKE_STEPS, required_extracts=())
+
+
+def test_the_longest_chain_starts_first(proj, monkeypatch):
+    """With one free worker, the step heading the longest chain (by the last run's timings) goes first."""
+    runner = Runner(fake_config(proj, jobs=1), root=proj, steps=FAKE_STEPS, required_extracts=())
+    last_seconds = {"ingest": 2.0, "left": 1.0, "right": 9.0, "report": 0.5}
+    monkeypatch.setattr(runner, "_recorded", lambda step: {"seconds": last_seconds[step.name]})
+    order: list[str] = []
+
+    def run_step(step: Step) -> StepResult:
+        order.append(step.name)
+        return StepResult(step.name, "reused", "", "", 0.0, {})
+
+    monkeypatch.setattr(runner, "_run_step", run_step)
+    runner._schedule()
+    assert order == ["ingest", "right", "left", "report"]
+    assert runner._critical_path() == {"ingest": 11.5, "left": 1.5, "right": 9.5, "report": 0.5}
+
+
+def test_parameter_files_reach_the_notebooks_as_resolved_overrides(proj, tmp_path):
+    """Notebooks take ``param_overrides`` only: a --params-file must arrive there, with --param winning."""
+    (tmp_path / "run.yml").write_text("disclosure:\n  min_count: 7\npayment:\n  disposable_norm: 4500\n")
+    runner = Runner(fake_config(proj, params_files=[str(tmp_path / "run.yml")], param_overrides=["disclosure.min_count=9"]),
+                    root=proj, steps=FAKE_STEPS, required_extracts=())
+    assert runner._nb_parameters()["param_overrides"] == ["disclosure.min_count=9", "payment.disposable_norm=4500"]
+
+
+# ----- (3) corrupted outputs ----------------------------------------------------------------
+def test_corrupted_parquet_is_detected_and_rebuilt(proj, markers):
+    clean_outputs = outputs_of(proj)
+    table = proj / "processed" / "table.parquet"
+    table.write_bytes(table.read_bytes()[:20])
+    left = proj / "build" / MONTH / "left.parquet"
+    left.unlink()
+    result = run_fake(proj)
+    reasons = {s.name: s.reason for s in result.steps}
+    assert reasons["ingest"] == reasons["left"] == "outputs missing or altered since last run"
+    assert statuses(result)["right"] == statuses(result)["report"] == "reused"  # rebuilt files are identical
+    assert outputs_of(proj) == clean_outputs
+
+
+# ----- (4) failures -------------------------------------------------------------------------
+def test_failed_step_leaves_the_published_reports_alone(proj, markers, monkeypatch):
+    ename, code = "SchemaError", BadData.exit_code
+    before, versions = link_target(proj), sorted((proj / "reports" / ".versions" / MONTH).iterdir())
+    (proj / "raw" / "status" / f"{MONTH}.yml").write_text("spor1: delayed\n")
+    monkeypatch.setenv("FAKE_FAIL", "right")
+    monkeypatch.setenv("FAKE_FAIL_CLASS", ename)
+    with pytest.raises(PipelineError) as info:
+        run_fake(proj)
+    assert info.value.exit_code == code
+    assert "step 'right' failed" in str(info.value) and ename in str(info.value)
+    assert link_target(proj) == before and sorted((proj / "reports" / ".versions" / MONTH).iterdir()) == versions
+    assert_complete(before)
+    assert f"FAILED (exit {code}" in info.value.summary and "Previous reports stand" in info.value.summary
+    book = json.loads((proj / "build" / MONTH / "manifest.json").read_text())
+    assert book["last_run"]["outcome"].startswith(f"failed (exit {code})")
+    monkeypatch.delenv("FAKE_FAIL")
+    result = run_fake(proj)  # the fix: only the failed step and what depends on it run
+    assert statuses(result) == {"ingest": "reused", "left": "reused", "right": "ran", "report": "ran"}
+
+
+@pytest.mark.parametrize(("ename", "code"), [
+    ("MissingExtractError", 3), ("SchemaError", 4), ("ReconciliationError", 4), ("RenderError", 5), ("KeyError", 6),
+])
+def test_exception_in_a_notebook_chooses_the_exit_code(proj, monkeypatch, ename, code):
+    def fail(*args, **kwargs):
+        raise papermill.PapermillExecutionError(1, 1, "", ename, "details", [])
+
+    monkeypatch.setattr(papermill, "execute_notebook", fail)
+    with pytest.raises(PipelineError) as info:
+        run_fake(proj, only=["left"])
+    assert info.value.exit_code == code and f"{ename}: details" in str(info.value)
+
+
+def test_unexpected_errors_are_step_failures(proj, markers):
+    (proj / "notebooks" / "left.ipynb").unlink()
+    with pytest.raises(PipelineError, match="step 'left' could not run") as info:
+        run_fake(proj, force=True)
+    assert type(info.value) is PipelineError and info.value.exit_code == 6
+
+
+def test_interrupted_publish_is_invisible_and_swept_next_time(proj, markers, monkeypatch):
+    before = link_target(proj)
+    book = json.loads((before / "manifest.json").read_text())
+    (before / "manifest.json").write_text(json.dumps(book | {"publish_key": "older"}))  # so the run republishes
+
+    class Killed(BaseException):
+        pass
+
+    def die(folder: Path) -> None:
+        raise Killed
+
+    monkeypatch.setattr(pipeline, "_fsync_folder", die)
+    with pytest.raises(Killed):
+        run_fake(proj)
+    assert link_target(proj) == before
+    assert list((proj / "reports" / ".versions" / MONTH).glob(".staging-*"))
+    monkeypatch.undo()
+    result = run_fake(proj)
+    assert result.published_now and not list((proj / "reports" / ".versions" / MONTH).glob(".staging-*"))
+    assert_complete(link_target(proj))
+    assert kernel_starts(markers) == 0
+
+
+# ----- (5) lock, (6) missing extract -----------------------------------------------------------
+def test_second_run_of_the_same_month_is_refused(proj, markers):
+    with file_lock(proj / "reports" / ".locks" / f"{MONTH}.lock", "the test's run"):
+        with pytest.raises(RunLocked) as info:
+            run_fake(proj, force=True)
+    assert info.value.exit_code == 7 and kernel_starts(markers) == 0
+    assert "FAILED (exit 7" in info.value.summary
+
+
+def test_missing_extract_stops_before_any_notebook(proj, markers):
+    before = link_target(proj)
+    with pytest.raises(MissingExtract, match="ophold") as info:
+        run_fake(proj, required=("ophold",), force=True)
+    assert info.value.exit_code == 3 and kernel_starts(markers) == 0
+    assert link_target(proj) == before
+    assert f"Previous reports stand: {proj / 'reports' / MONTH}" in info.value.summary
+
+
+# ----- (7) archive and shared folder ---------------------------------------------------------
+def test_earlier_versions_and_months_stay_archived(proj, markers):
+    first = link_target(proj)
+    first_html = (first / "fake.html").read_bytes()
+    (proj / "raw" / "status" / f"{MONTH}.yml").write_text("spor1: delayed\n")
+    second = run_fake(proj)
+    assert second.published_now and link_target(proj) != first
+    assert sorted(p.name for p in (proj / "reports" / ".versions" / MONTH).iterdir()) == sorted(
+        [first.name, link_target(proj).name])
+    assert (first / "fake.html").read_bytes() == first_html
+    (proj / "raw" / "status" / "2023-01.yml").write_text("spor1: january\n")
+    january = run_fake(proj, month="2023-01")
+    assert statuses(january)["ingest"] == "reused"  # the extract is shared by all months
+    assert_complete(link_target(proj, "2023-01"))
+    assert_complete(link_target(proj))
+
+
+def test_a_plain_folder_in_the_way_is_archived_not_overwritten(proj, markers):
+    link = proj / "reports" / MONTH
+    link.unlink()
+    link.mkdir()
+    (link / "hand-made.html").write_text("an analyst's copy")
+    result = run_fake(proj)
+    assert result.published_now and link.is_symlink() and kernel_starts(markers) == 0
+    archived = list((proj / "reports" / ".versions" / MONTH).glob("archived-*"))
+    assert len(archived) == 1 and (archived[0] / "hand-made.html").is_file()
+
+
+def test_shared_folder_is_filled_and_repaired(proj, markers):
+    share = proj.parent / "share"
+    result = run_fake(proj, publish_dir=share)
+    assert result.share == share / MONTH and "Shared folder" in result.summary
+    assert sorted(p.name for p in (share / MONTH).iterdir()) == ["fake.html", "manifest.json"]
+    (share / MONTH / "manifest.json").unlink()  # a copy cut short never got its manifest
+    (share / MONTH / "fake.html").write_text("half")
+    run_fake(proj, publish_dir=share)
+    assert (share / MONTH / "fake.html").read_bytes() == (link_target(proj) / "fake.html").read_bytes()
+    assert kernel_starts(markers) == 0
+    blocked = proj.parent / "not-a-folder"
+    blocked.write_text("the share is not mounted")
+    result = run_fake(proj, publish_dir=blocked)  # a share that fails never fails the published run
+    assert result.share is None and any("could not copy" in w for w in result.warnings)
+
+
+# ----- report steps (the real renderer) -------------------------------------------------------
+def _memo_notebook() -> nbformat.NotebookNode:
+    params = nbformat.v4.new_code_cell(_PARAMETERS)
+    params.metadata["tags"] = ["parameters"]
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_raw_cell('---\ntitle: "Testnotat"\nlang: da\n---'), params,
+        nbformat.v4.new_code_cell('from analysis.report import show\nshow.md(f"Notat for {month}.")'),
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+def test_report_steps_render_publish_and_fail_safely(proj, markers, monkeypatch):
+    render = pytest.importorskip("analysis.report.render", reason="the renderer is not written yet")
+    nbformat.write(_memo_notebook(), proj / "notebooks" / "memo.ipynb")
+    memo = Step("memo", "notebooks/memo.ipynb", ("left",), outputs=("{build}/out/memo.html", "{build}/out/memo.docx"),
+                report="memo", formats=("html", "docx"))
+    steps = (*FAKE_STEPS, memo)
+    result = run_fake(proj, steps=steps)
+    assert statuses(result) == {"ingest": "reused", "left": "reused", "right": "reused", "report": "reused", "memo": "ran"}
+    published = link_target(proj)
+    assert sorted(p.name for p in published.iterdir()) == ["fake.html", "manifest.json", "memo.docx", "memo.html"]
+    assert render.check_html(published / "memo.html") == []
+
+    def broken(*args, **kwargs):
+        raise render.RenderError("pandoc failed (exit 1)")
+
+    monkeypatch.setattr(render, "render_report", broken)
+    with pytest.raises(pipeline.RenderFailure) as info:
+        run_fake(proj, steps=steps, only=["memo"])
+    assert info.value.exit_code == 5 and link_target(proj) == published
+
+
+# ----- (8) interruption ---------------------------------------------------------------------
+# The driver pins the test process's code version: the comparison is about the
+# interruption, not about edits to the package while the test runs.
+_DRIVER = """import sys
+from pathlib import Path
+sys.path.insert(0, {repo!r})
+from analysis import pipeline
+from tests.test_pipeline_runner import run_fake
+pipeline.code_version = lambda: {code!r}
+run_fake(Path(sys.argv[1]), force=True)
+"""
+
+
+def _wait_for(predicate, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("pipeline")
+@pytest.mark.parametrize("victim", [s.name for s in FAKE_STEPS])
+def test_killed_run_never_publishes_and_the_rerun_matches_a_clean_run(proj, markers, victim):
+    """SIGKILL a forced run while ``victim`` executes, its output half-written; the rerun repairs exactly that.
+
+    The steps before the victim finished and are reused; the victim's record
+    still matches its inputs, so only the altered output betrays it.
+    """
+    clean_outputs, good = outputs_of(proj), link_target(proj)
+    good_files = {p.name: p.read_bytes() for p in good.iterdir()}
+    driver = proj.parent / "driver.py"
+    driver.write_text(_DRIVER.format(repo=str(REPO), code=pipeline.code_version()))
+    env = os.environ | {"FAKE_VICTIM": victim}
+    proc = subprocess.Popen([sys.executable, str(driver), str(proj)], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    marker = markers / f"{victim}.started"
+    try:
+        _wait_for(lambda: marker.exists() and marker.read_text().strip(), f"{victim} to start")
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the driver's own session: the machine dying, as far as it knows
+        proc.wait()
+    kernel = int(marker.read_text().split()[0])
+    _wait_for(lambda: not _alive(kernel), "the orphaned kernel to notice and exit", timeout=15)
+
+    assert link_target(proj) == good
+    assert {p.name: p.read_bytes() for p in good.iterdir()} == good_files
+    result = run_fake(proj)
+    assert {s.name: s.reason for s in result.steps if s.status == "ran"} == {
+        victim: "outputs missing or altered since last run"}
+    assert_complete(link_target(proj))
+    assert outputs_of(proj) == clean_outputs
