@@ -13,6 +13,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from analysis.cli import build_parser
 from analysis.pipeline import EXIT_CODES
 
@@ -129,10 +131,15 @@ def test_systemd_accepts_the_units(tmp_path):
     assert done.returncode == 0 and not done.stderr.strip(), done.stderr
 
 
-def test_scheduling_doc_lists_every_exit_code_and_shows_the_examples():
-    doc = (REPO / "docs" / "scheduling.md").read_text()
+@pytest.mark.parametrize("doc_name", ["docs/scheduling.md", "README.md"])
+def test_exit_code_tables_match_the_code(doc_name):
+    doc = (REPO / doc_name).read_text()
     table = dict(re.findall(r"^\| (\d) \| (.+?) \|$", doc, flags=re.M))
     assert table == {str(code): meaning for code, meaning in EXIT_CODES.items()}
+
+
+def test_scheduling_doc_shows_the_examples():
+    doc = (REPO / "docs" / "scheduling.md").read_text()
     for example in ("cron.example", "analysis-monthly.service", "analysis-monthly.timer"):
         assert f"deploy/{example}" in doc
     assert CRON_JOBS[0][1] in doc and TIMER["Timer"]["OnCalendar"][0] in doc

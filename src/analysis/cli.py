@@ -24,6 +24,8 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--params-file", action="append", default=[], metavar="FILE", help="YAML file of parameter overrides")
     p.add_argument("--force", action="store_true", help="rerun every step even if its inputs are unchanged")
     p.add_argument("--jobs", type=int, default=2, help="notebooks run in parallel (default 2)")
+    p.add_argument("--only", action="append", default=[], metavar="STEP",
+                   help="rerun this step even if its inputs are unchanged; later steps rerun if its outputs change (repeatable)")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -32,13 +34,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     cfg = RunConfig(
         month=args.month, raw_dir=args.raw_dir, processed_dir=args.processed_dir, build_root=args.build_dir,
         reports_dir=args.reports_dir, publish_dir=args.publish_dir, param_overrides=args.param,
-        params_files=args.params_file, force=args.force, jobs=args.jobs,
+        params_files=args.params_file, force=args.force, jobs=args.jobs, only=args.only,
     )
     try:
         result = run_month(cfg)
     except PipelineError as exc:
-        logging.getLogger("analysis").error("%s", exc)
-        print(f"FAILED (exit {exc.exit_code}): {exc}\nPrevious reports, if any, are untouched.", file=sys.stderr)
+        # The run log already holds the error; the summary is what the scheduler mails.
+        print(exc.summary or f"FAILED (exit {exc.exit_code}): {exc}", file=sys.stderr)
         return exc.exit_code
     except FileNotFoundError as exc:
         print(f"FAILED (exit 3): {exc}", file=sys.stderr)

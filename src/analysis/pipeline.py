@@ -55,13 +55,17 @@ class RenderFailure(PipelineError):
     exit_code = 5
 
 
+class ConfigurationError(PipelineError):
+    exit_code = 2
+
+
 class RunLocked(PipelineError):
     exit_code = 7
 
 
 EXIT_CODES = {
     0: "ok: reports built (or already current) and published",
-    2: "usage: bad command-line arguments or parameters",
+    2: "usage or configuration: bad arguments or parameters, or no usable pseudonymisation key",
     3: "missing extract: a required raw file or udtraek.yml is absent; previous reports stand",
     4: "bad data: an extract broke a structural rule or reconciliation failed; previous reports stand",
     5: "render failure: a report could not be rendered or failed its checks; previous reports stand",
@@ -79,6 +83,7 @@ _ENAME_CLASS: dict[str, type[PipelineError]] = {
     "ReconciliationError": BadData,
     "EncodingError": BadData,
     "AmbiguousExtractError": BadData,
+    "PseudonymKeyError": ConfigurationError,
     "RenderError": RenderFailure,
 }
 
