@@ -58,3 +58,35 @@ def test_leaf_without_source_is_refused(tmp_path: Path):
     f.write_text("a:\n  b:\n    value: 1\n    unit: x\n", encoding="utf-8")
     with pytest.raises(ParameterError, match="no source"):
         load_params(f)
+
+
+def test_every_leaf_has_danish_label_and_source():
+    for p in load_params().entries():
+        assert p.label_da.strip(), p.key
+        assert p.source_da.strip(), p.key
+        assert p.unit_da.strip(), p.key
+    d = load_params().entry("disclosure.min_count")
+    assert (d.label_da, d.unit, d.unit_da) == ("Diskretioneringsgrænse", "persons", "personer")
+
+
+def test_unit_da_defaults_to_unit(tmp_path: Path):
+    f = tmp_path / "p.yml"
+    f.write_text("a:\n  b:\n    value: 1\n    unit: kr.\n    source: s\n    label_da: l\n    source_da: k\n", encoding="utf-8")
+    assert load_params(f).entry("a.b").unit_da == "kr."
+
+
+@pytest.mark.parametrize("missing", ["label_da", "source_da"])
+def test_leaf_without_danish_documentation_is_refused(tmp_path: Path, missing):
+    fields = {"value": "1", "unit": "x", "source": "s", "label_da": "l", "source_da": "k"}
+    del fields[missing]
+    f = tmp_path / "p.yml"
+    f.write_text("a:\n  b:\n" + "".join(f"    {k}: {v}\n" for k, v in fields.items()), encoding="utf-8")
+    with pytest.raises(ParameterError, match=rf"'a\.b' has no .*{missing}"):
+        load_params(f)
+
+
+def test_override_keeps_danish_documentation():
+    base = load_params().entry("payment.disposable_norm")
+    p = load_params(overrides=["payment.disposable_norm=4500"]).entry("payment.disposable_norm")
+    assert p.value == 4500
+    assert (p.label_da, p.unit_da, p.source_da, p.assumption) == (base.label_da, base.unit_da, base.source_da, True)

@@ -14,6 +14,7 @@ from analysis.forecast.backtest import mase_summary
 from analysis.forecast.crosschecks import reconciliation
 from analysis.forecast.scenarios import KNOBS, load_scenarios
 from analysis.report import charts, fmt
+from analysis.report import params_table as danish_params
 
 MEASURES_DA = {
     "shelter_stock": "Borgere på § 110-herberg (månedens udgang)",
@@ -174,16 +175,9 @@ def levers_glossary() -> pd.DataFrame:
 
 
 def assumptions_table(params) -> pd.DataFrame:
-    """Every parameter the forecast and cost model use, with value, unit, source and the assumption flag."""
-    rows = []
-    for p in params.entries():
-        if not p.key.startswith(PARAM_PREFIXES) or p.key == "scenarios.definitions":
-            continue
-        value = p.value if not isinstance(p.value, (list, dict)) else str(p.value)
-        rows.append({"Parameter": p.key, "Værdi": str(value), "Enhed": p.unit, "Kilde": p.source,
-                     "Antagelse": "ja" if p.assumption else "nej",
-                     "Ændret i kørslen": "ja" if p.key in params.overridden else ""})
-    return pd.DataFrame(rows)
+    """Every parameter the forecast and cost model use, in Danish (the scenarios have their own table)."""
+    return danish_params.params_table(
+        params, include=lambda p: p.key.startswith(PARAM_PREFIXES) and p.key != "scenarios.definitions")
 
 
 def backtest_table(backtest: pd.DataFrame, horizon: int) -> pd.DataFrame:

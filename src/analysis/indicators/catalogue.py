@@ -31,6 +31,11 @@ def _default_folder() -> Path:
     return Path(str(resources.files(__package__).joinpath("catalogue")))
 
 
+def _safe_load(text: str) -> Any:
+    """``yaml.safe_load`` with libyaml's parser where PyYAML has it (same constructor, ~10× faster)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
+
+
 def load_catalogue(folder: str | Path | None = None) -> dict[str, dict[str, Any]]:
     """All ``*.yml`` files of the catalogue folder as one ``{id: entry}`` mapping, checked."""
     where = Path(folder) if folder is not None else _default_folder()
@@ -38,7 +43,7 @@ def load_catalogue(folder: str | Path | None = None) -> dict[str, dict[str, Any]
     origin: dict[str, str] = {}
     problems = []
     for path in sorted(where.glob("*.yml")):
-        for ind, entry in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
+        for ind, entry in (_safe_load(path.read_text(encoding="utf-8")) or {}).items():
             if ind in catalogue:
                 problems.append(f"{ind}: defined in both {origin[ind]} and {path.name}")
                 continue

@@ -16,6 +16,7 @@ from analysis.indicators.common import value_of
 from analysis.months import months_back, period_label
 from analysis.params import Params
 from analysis.report import fmt
+from analysis.report import params_table as danish_params
 from analysis.report.narrative import suppressed_mark
 
 RENT_BAND_DA = {"rent_lt_4500": "Under 4.500 kr.", "rent_4500_5000": "4.500–5.000 kr.", "rent_gt_5000": "Over 5.000 kr.",
@@ -50,14 +51,22 @@ class Memo:
         self.min_count = min_count
         self.m = period_label(month)
         self.history = [period_label(p) for p in months_back(month, 24)]
+        # Row positions per (indicator, period, breakdown), built once: the memo looks up ~800 cells.
+        self._positions = self.table.groupby(["indicator", "period", "breakdown"], sort=False, observed=True).indices
+        self._none = self.table.iloc[:0]
+
+    def _rows(self, indicator: str, period: str, breakdown: str) -> pd.DataFrame:
+        """The rows of one cell, as the masks (indicator, period, breakdown) == (...) would select them."""
+        positions = self._positions.get((indicator, period, breakdown))
+        return self._none if positions is None else self.table.iloc[positions]
 
     def value(self, indicator: str, period: str | None = None, breakdown: str = "") -> float:
-        return value_of(self.table, indicator, period or self.m, breakdown)
+        period = period or self.m
+        return value_of(self._rows(indicator, period, breakdown), indicator, period, breakdown)
 
     def text(self, indicator: str, period: str | None = None, breakdown: str = "", share: bool = False) -> str:
         """Danish text of one cell: ``<5`` / ``·`` when suppressed (see narrative.suppressed_mark), ``–`` when absent."""
-        rows = self.table[(self.table["indicator"] == indicator) & (self.table["period"] == (period or self.m))
-                          & (self.table["breakdown"] == breakdown)]
+        rows = self._rows(indicator, period or self.m, breakdown)
         mark = suppressed_mark(rows.iloc[0], self.min_count) if not rows.empty else None
         if mark is not None:
             return mark
@@ -284,8 +293,5 @@ def quality_table(memo: Memo) -> pd.DataFrame:
 
 
 def params_table(params: Params) -> pd.DataFrame:
-    """Every parameter with value, unit, source and whether it is an assumption or overridden in this run."""
-    return pd.DataFrame([{"Parameter": p.key, "Værdi": str(p.value), "Enhed": p.unit, "Kilde": p.source,
-                          "Antagelse": "ja" if p.assumption else "nej",
-                          "Ændret i kørslen": "ja" if p.key in params.overridden else ""}
-                         for p in params.entries()])
+    """Every parameter in Danish: label, value, unit, assumption/override remark and source."""
+    return danish_params.params_table(params)

@@ -6,6 +6,7 @@ an error, because a silently ignored override would publish the wrong figures.
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import json
@@ -25,13 +26,20 @@ class ParameterError(ValueError):
 
 @dataclass(frozen=True)
 class Param:
-    """One documented parameter leaf."""
+    """One documented parameter leaf.
+
+    ``unit`` and ``source`` are English (docs, ``python -m analysis params``);
+    ``label_da``, ``unit_da`` and ``source_da`` are what the Danish reports print.
+    """
 
     key: str
     value: Any
     unit: str
     source: str
     assumption: bool
+    label_da: str = ""
+    source_da: str = ""
+    unit_da: str = ""
 
 
 def _is_leaf(node: Any) -> bool:
@@ -46,7 +54,8 @@ def _flatten(node: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, M
         elif isinstance(child, Mapping):
             yield from _flatten(child, dotted + ".")
         else:
-            raise ParameterError(f"parameter '{dotted}' has no 'value' entry (every leaf needs value, unit, source)")
+            raise ParameterError(f"parameter '{dotted}' has no 'value' entry "
+                                 "(every leaf needs value, unit, source, label_da, source_da)")
 
 
 def _flatten_plain(node: Mapping[str, Any], known: set[str], prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -84,7 +93,7 @@ class Params(Mapping[str, Any]):
         return len(self._entries)
 
     def entry(self, key: str) -> Param:
-        """The full documented leaf (value, unit, source, assumption)."""
+        """The full documented leaf (value, unit, source, assumption and the Danish label_da, unit_da, source_da)."""
         if key not in self._entries:
             raise KeyError(_unknown_key_message(key, self._entries))
         return self._entries[key]
@@ -122,8 +131,9 @@ def load_params(
 ) -> Params:
     """Load the documented parameter file, then apply override files and ``key=value`` overrides.
 
-    Overrides replace values only; units and sources stay those of the base file, and
-    the set of overridden keys is kept so reports can flag them.
+    Every leaf needs ``source``, ``label_da`` and ``source_da`` (``unit_da`` defaults to
+    ``unit``). Overrides replace values only; units, sources and Danish labels stay those
+    of the base file, and the set of overridden keys is kept so reports can flag them.
     """
     if path is None:
         base = yaml.safe_load(resources.files(__package__).joinpath(DEFAULT_FILE).read_text(encoding="utf-8"))
@@ -133,9 +143,14 @@ def load_params(
         where = str(path)
     entries: dict[str, Param] = {}
     for key, leaf in _flatten(base):
-        if "source" not in leaf:
-            raise ParameterError(f"{where}: parameter '{key}' has no source")
-        entries[key] = Param(key, leaf["value"], str(leaf.get("unit", "")), str(leaf["source"]), bool(leaf.get("assumption", False)))
+        for field, what in (("source", "source"), ("label_da", "Danish label (label_da)"),
+                            ("source_da", "Danish source (source_da)")):
+            if not str(leaf.get(field) or "").strip():
+                raise ParameterError(f"{where}: parameter '{key}' has no {what}")
+        unit = str(leaf.get("unit", ""))
+        entries[key] = Param(key, leaf["value"], unit, str(leaf["source"]), bool(leaf.get("assumption", False)),
+                             label_da=str(leaf["label_da"]), source_da=str(leaf["source_da"]),
+                             unit_da=str(leaf.get("unit_da") or unit))
 
     changes: dict[str, Any] = {}
     for file in override_files or []:
@@ -153,5 +168,5 @@ def load_params(
         if key not in entries:
             raise ParameterError(_unknown_key_message(key, entries))
         old = entries[key]
-        entries[key] = Param(key, value, old.unit, old.source, old.assumption)
+        entries[key] = dataclasses.replace(old, value=value)
     return Params(entries, set(changes))
