@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
-from lifelines import KaplanMeierFitter
-from lifelines.statistics import multivariate_logrank_test
+
+if TYPE_CHECKING:  # lifelines (~1.3 s to import) is loaded only by the functions that fit or test
+    from lifelines import KaplanMeierFitter
 
 from analysis.months import day_after, month_end, period_label
 
@@ -113,6 +114,8 @@ class Curve:
 
 def fit_curves(data: pd.DataFrame, by: str, groups: Iterable[str]) -> dict[str, Curve]:
     """Kaplan–Meier per group (lifelines, Greenwood/log-log band); ``ALL`` is the whole cohort."""
+    from lifelines import KaplanMeierFitter
+
     curves: dict[str, Curve] = {}
     for group in (ALL, *groups):
         part = data if group == ALL else data[data[by] == group]
@@ -129,6 +132,8 @@ def logrank_p(data: pd.DataFrame, by: str) -> float:
     if present.nunique() < 2:
         return np.nan
     part = data.loc[present.index]
+    from lifelines.statistics import multivariate_logrank_test
+
     return float(multivariate_logrank_test(part["duration"], part[by], part["event"]).p_value)
 
 

@@ -8,9 +8,10 @@ one place in code and cannot drift between steps.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pandera.pandas as pa
+if TYPE_CHECKING:  # pandera (~0.7 s to import) is loaded only when a table actually needs its full validation
+    import pandera.pandas as pa
 
 Kind = Literal["id", "text", "date", "number", "integer", "count", "enum", "code3", "month", "cpr", "person", "label", "bool"]
 
@@ -271,23 +272,30 @@ EXTRACTS: dict[str, Table] = {t.extract: t for t in TABLES.values() if t.extract
 INGEST_TABLES = ("persons", *(t.name for t in EXTRACTS.values()))
 
 
+PATTERNS: dict[str, str] = {  # regex checks per kind (pandera and the fast path in ``storage`` share them)
+    "person": r"^[0-9a-f]{16}$",
+    "code3": r"^\d{3}$",
+    "month": r"^\d{4}-(0[1-9]|1[0-2])$",
+}
+
+
 def _pa_column(col: Column) -> pa.Column:
+    import pandera.pandas as pa
+
     checks = []
     if col.values:
         checks.append(pa.Check.isin(list(col.values)))
     if col.minimum is not None:
         checks.append(pa.Check.ge(col.minimum))
-    if col.kind == "person":
-        checks.append(pa.Check.str_matches(r"^[0-9a-f]{16}$"))
-    if col.kind == "code3":
-        checks.append(pa.Check.str_matches(r"^\d{3}$"))
-    if col.kind == "month":
-        checks.append(pa.Check.str_matches(r"^\d{4}-(0[1-9]|1[0-2])$"))
+    if col.kind in PATTERNS:
+        checks.append(pa.Check.str_matches(PATTERNS[col.kind]))
     return pa.Column(DTYPE[col.kind], checks=checks, nullable=not col.required)
 
 
 def pandera_schema(table: str) -> pa.DataFrameSchema:
     """Schema a processed table is validated with before it is written."""
+    import pandera.pandas as pa
+
     spec = TABLES[table]
     columns = {c.name: _pa_column(c) for c in spec.processed_columns}
     return pa.DataFrameSchema(columns, strict=True, ordered=True, unique=list(spec.key) or None, name=table)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
-import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
@@ -28,6 +27,8 @@ FIGSIZE = (8.0, 4.5)
 
 def apply_style() -> None:
     """Set the house style for every later figure (call once at the top of a report)."""
+    import seaborn as sns  # seaborn (~1.6 s to import, via scipy) only where a report styles or draws a chart
+
     sns.set_theme(
         context="notebook",
         style="whitegrid",
@@ -106,6 +107,8 @@ def line_chart(
     decimals: int = 0, percent: bool = False,
 ) -> Figure:
     """Monthly series (``x`` holds ``YYYY-MM`` periods or dates), one line per ``hue`` value."""
+    import seaborn as sns
+
     data = df.assign(**{x: _as_dates(df[x])})
     fig, ax = _new_axes()
     sns.lineplot(data=data, x=x, y=y, hue=hue, marker="o", markersize=4, linewidth=2, ax=ax)
@@ -121,6 +124,8 @@ def bar_chart(
     decimals: int = 0, percent: bool = False, horizontal: bool = False, labels: bool = True,
 ) -> Figure:
     """Bars per category ``x`` (values ``y``), grouped by ``hue``; values written on the bars by default."""
+    import seaborn as sns
+
     fig, ax = _new_axes()
     if horizontal:
         sns.barplot(data=df, y=x, x=y, hue=hue, orient="h", ax=ax)

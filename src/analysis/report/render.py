@@ -73,6 +73,37 @@ def _run(args: Sequence[str], cwd: Path) -> str:
     return done.stdout
 
 
+def _run_all(commands: Sequence[Sequence[str]], cwd: Path) -> None:
+    """Run independent commands side by side (pandoc to HTML and to Word); errors as ``_run`` reports them."""
+    if len(commands) == 1:
+        _run(commands[0], cwd)
+        return
+    started: list[tuple[Sequence[str], subprocess.Popen]] = []
+    finished: list[tuple[Sequence[str], int, str]] = []
+    try:
+        for args in commands:
+            log.debug("running %s", " ".join(args))
+            try:
+                started.append((args, subprocess.Popen(list(args), cwd=cwd, stdout=subprocess.PIPE,
+                                                       stderr=subprocess.PIPE, text=True)))
+            except OSError as exc:
+                raise RenderError(f"{args[0]} could not run: {exc}") from exc
+        for args, proc in started:
+            try:
+                _, stderr = proc.communicate(timeout=TIMEOUT_S)
+            except subprocess.TimeoutExpired as exc:
+                raise RenderError(f"{args[0]} could not run: {exc}") from exc
+            finished.append((args, proc.returncode, stderr))
+    finally:
+        for _, proc in started:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    for args, code, stderr in finished:
+        if code != 0:
+            raise RenderError(f"{Path(args[0]).name} failed (exit {code}):\n{stderr.strip()}")
+
+
 def _choose_renderer() -> _Renderer:
     quarto = shutil.which("quarto")
     if quarto:
@@ -156,6 +187,13 @@ def _embed_flag(pandoc_version: str) -> str:
 
 def _fallback(source: Path, to: str, front: Mapping, metadata: Mapping) -> Path:
     """nbconvert (Markdown, inputs excluded) then pandoc, with the fig-alt filter and the house CSS."""
+    args, target = _fallback_command(source, to, front, metadata)
+    _run(args, source.parent)
+    return target
+
+
+def _fallback_command(source: Path, to: str, front: Mapping, metadata: Mapping) -> tuple[list[str], Path]:
+    """The pandoc command of ``_fallback`` (after exporting the Markdown once) and the file it writes."""
     markdown = source.with_suffix(".md")
     if not markdown.exists():  # exported once per render; html and docx read the same Markdown
         body, resources = nbconvert.MarkdownExporter(exclude_input=True).from_filename(str(source))
@@ -176,8 +214,7 @@ def _fallback(source: Path, to: str, front: Mapping, metadata: Mapping) -> Path:
         args += ["--to", "docx"]
     for key, value in meta.items():
         args += ["-M", f"{key}={value}"]
-    _run(args, source.parent)
-    return target
+    return args, target
 
 
 def render_report(
@@ -209,9 +246,13 @@ def render_report(
         if figures.is_dir():
             shutil.copytree(figures, source.parent / FIGURE_DIR)
         built: dict[str, Path] = {}
-        for to in formats:
-            path = (_quarto(renderer, source, to, front, metadata or {}) if renderer.quarto
-                    else _fallback(source, to, front, metadata or {}))
+        if renderer.quarto:
+            targets = {to: _quarto(renderer, source, to, front, metadata or {}) for to in formats}
+        else:  # one Markdown export, then pandoc to every format side by side
+            commands = {to: _fallback_command(source, to, front, metadata or {}) for to in formats}
+            _run_all([args for args, _ in commands.values()], source.parent)
+            targets = {to: target for to, (_, target) in commands.items()}
+        for to, path in targets.items():
             if not path.is_file():
                 raise RenderError(f"{renderer.name} reported success but wrote no {path.name}")
             built[to] = path

@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 import textwrap
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import display
-from matplotlib.figure import Figure
+
+if TYPE_CHECKING:  # matplotlib (~0.5 s to import) only for notebooks that draw: they import it themselves
+    from matplotlib.figure import Figure
 
 from analysis.report.fmt import MISSING, number
 
@@ -102,6 +103,8 @@ def figure(fig: Figure, name: str, alt: str, caption: str) -> None:
     markdown = figure_markdown(f"{FIGURE_DIR}/{name}.png", alt, caption)
     path = Path.cwd() / FIGURE_DIR / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
+    import matplotlib.pyplot as plt
+
     try:
         fig.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight")
     finally:
