@@ -64,6 +64,50 @@ def reimbursed_days(days: np.ndarray, params) -> np.ndarray:
     return out
 
 
+def _reimbursed_by_person(person: np.ndarray, days: np.ndarray, params) -> np.ndarray:
+    """``reimbursed_days`` for many persons at once: rows sorted by person, then day
+    (unique days per person, all on or after ``reimbursement.new_rules_from``).
+
+    Until a person's nights in the running year (the night itself and the 364 days
+    before it) first reach the limit in force, every night is reimbursed, so that
+    prefix is found without a loop; only from there on does the sliding running
+    year of *reimbursed* nights need the night-by-night walk of ``reimbursed_days``.
+    """
+    n = len(days)
+    out = np.ones(n, dtype=bool)
+    if n == 0:
+        return out
+    d = days.astype("datetime64[D]").astype(np.int64)
+    first = np.r_[True, person[1:] != person[:-1]]
+    group = np.cumsum(first) - 1
+    ends = np.r_[np.flatnonzero(first)[1:], n]  # one past each person's last row, by group
+    key = group * 10_000_000 + d  # sorted: persons are contiguous, days ascending within each
+    lo = np.searchsorted(key, key - 364, side="left")  # earliest night of the same person in the running year
+    steps = day_limits(params)
+    step_days = np.array([np.datetime64(s.date(), "D").astype(np.int64) for s, _ in steps], dtype=np.int64)
+    step_limits = np.array([float(v) for _, v in steps] + [np.inf])
+    limit = step_limits[np.searchsorted(step_days, d, side="right") - 1]  # index -1 (before any step): inf
+    reached = np.flatnonzero(np.arange(n) - lo >= limit)
+    if reached.size == 0:
+        return out
+    starts = reached[np.r_[True, group[reached][1:] != group[reached][:-1]]]
+    day_list, limit_list = d.tolist(), limit.tolist()
+    for f in starts.tolist():
+        window = deque(day_list[lo[f]:f])  # all reimbursed so far
+        flags = []
+        for i in range(f, int(ends[group[f]])):
+            day = day_list[i]
+            while window and window[0] <= day - 365:
+                window.popleft()
+            if len(window) < limit_list[i]:
+                window.append(day)
+                flags.append(True)
+            else:
+                flags.append(False)
+        out[f:f + len(flags)] = flags
+    return out
+
+
 def shelter_nights(episodes: pd.DataFrame, month: pd.Period, params) -> pd.DataFrame:
     """§110 nights per calendar year: all, in the new-rule period, and reimbursable there.
 
@@ -75,24 +119,30 @@ def shelter_nights(episodes: pd.DataFrame, month: pd.Period, params) -> pd.DataF
     end = episodes["end"].fillna(day_after(month)).to_numpy("datetime64[D]")
     end = np.minimum(np.maximum(end, start + 1), stop)
     lengths = np.clip((end - start).astype(int), 0, None)
+    columns = ["nights_110", "nights_110_after", "nights_110_reimbursable"]
+    if lengths.sum() == 0:
+        return pd.DataFrame(columns=columns, index=pd.Index([], dtype=np.int32, name="year"), dtype=float)
     offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    nights = pd.DataFrame({
-        "person_id": np.repeat(episodes["person_id"].to_numpy(), lengths),
-        "day": np.repeat(start, lengths) + offsets,
-    }).drop_duplicates().sort_values(["person_id", "day"], ignore_index=True)
-    in_force = np.datetime64(pd.Timestamp(params["reimbursement.new_rules_from"]).date(), "D")
-    nights["after"] = nights["day"].to_numpy("datetime64[D]") >= in_force
-    after = nights[nights["after"]]
-    pid = after["person_id"].to_numpy()
-    bounds = np.flatnonzero(np.r_[True, pid[1:] != pid[:-1], True]) if len(after) else np.array([0])
-    days = after["day"].to_numpy("datetime64[D]")
-    flags = np.concatenate([reimbursed_days(days[lo:hi], params) for lo, hi in zip(bounds[:-1], bounds[1:])] or [np.zeros(0, bool)])
-    nights["reimbursable"] = False
-    nights.loc[nights["after"], "reimbursable"] = flags
-    nights["year"] = pd.DatetimeIndex(nights["day"]).year
-    return nights.groupby("year").agg(
-        nights_110=("day", "size"), nights_110_after=("after", "sum"), nights_110_reimbursable=("reimbursable", "sum")
-    ).astype(float)
+    # each (person, night) once, sorted by person then night: one integer key per night
+    person, _ = pd.factorize(episodes["person_id"], sort=True, use_na_sentinel=False)
+    first = start.astype(np.int64)
+    d0 = int(first[lengths > 0].min())
+    span = int(end.astype(np.int64).max()) - d0 + 1
+    key = np.sort(np.repeat(person.astype(np.int64) * span + (first - d0), lengths) + offsets)
+    key = key[np.r_[True, key[1:] != key[:-1]]]
+    who, day = key // span, key % span + d0
+    in_force = np.datetime64(pd.Timestamp(params["reimbursement.new_rules_from"]).date(), "D").astype(np.int64)
+    after = day >= in_force
+    reimbursable = np.zeros(len(day), dtype=bool)
+    reimbursable[after] = _reimbursed_by_person(who[after], day[after].astype("datetime64[D]"), params)
+    year = day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    slot = year - year.min()
+    table = pd.DataFrame({
+        "nights_110": np.bincount(slot),
+        "nights_110_after": np.bincount(slot, weights=after),
+        "nights_110_reimbursable": np.bincount(slot, weights=reimbursable),
+    }, index=pd.Index((np.arange(slot.max() + 1) + year.min()).astype(np.int32), name="year"))
+    return table[table["nights_110"] > 0].astype(float)
 
 
 def _overlap_days_by_year(lo: pd.Series, hi: pd.Series, years, weight: pd.Series | None = None) -> pd.Series:

@@ -58,9 +58,17 @@ def arrival_kind(episodes: pd.DataFrame, lookback_months: int) -> pd.Series:
     """``new`` / ``returning`` per episode: returning when an earlier episode of the
     person ended within the look-back (data contract §4, Arrivals)."""
     ep = episodes.sort_values(["person_id", "start"])
-    prev_end = ep.groupby("person_id")["end"].shift()
-    returning = prev_end.notna() & (ep["start"] - prev_end <= pd.Timedelta(days=round(lookback_months * 30.4375)))
+    returning = returning_in_sorted(ep, lookback_months)
     return pd.Series(np.where(returning, "returning", "new"), index=ep.index).reindex(episodes.index)
+
+
+def returning_in_sorted(ep_sorted: pd.DataFrame, lookback_months: int, by_person=None) -> np.ndarray:
+    """``arrival_kind`` == returning, for episodes already sorted by person and start
+    (``by_person``: their groupby on person_id, when the caller has made it)."""
+    groups = ep_sorted.groupby("person_id", sort=False) if by_person is None else by_person
+    prev_end = groups["end"].shift()
+    returning = prev_end.notna() & (ep_sorted["start"] - prev_end <= pd.Timedelta(days=round(lookback_months * 30.4375)))
+    return returning.to_numpy(bool)
 
 
 def system_flows(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.forecast.flows import HOUSING_CATEGORIES, arrival_kind, month_index
+from analysis.forecast.flows import HOUSING_CATEGORIES, month_index, returning_in_sorted
 from analysis.forecast.segments import SEGMENTS, episode_segments
 from analysis.forecast.simulate import METHODS, S107_BINS, Rates, State
 
@@ -55,11 +55,10 @@ def discrete_hazard(
     j = lo[rep] + offset
     age = np.minimum(j - ks[rep], n_bins - 1).astype(int)
     is_event = (ke[rep] == j + 1) & flag[rep]
-    g = group[rep].astype(int)
-    exposure = np.zeros((n_groups, n_bins))
-    events = np.zeros((n_groups, n_bins))
-    np.add.at(exposure, (g, age), 1)
-    np.add.at(events, (g, age), is_event)
+    cell = group[rep].astype(int) * n_bins + age
+    size = n_groups * n_bins
+    exposure = np.bincount(cell, minlength=size).astype(float).reshape(n_groups, n_bins)
+    events = np.bincount(cell, weights=is_event, minlength=size).reshape(n_groups, n_bins)
     return events, exposure
 
 
@@ -144,7 +143,8 @@ def fit(
     # unfolded, so segment-specific return rates would be biased low for the current pool.
     # Those who come back are assigned segments in the proportions observed among returners.
     ep_sorted = ep.assign(_ks=ks, _ke=ke, _dest=dest_of, _seg=seg).sort_values(["person_id", "start"])
-    nxt = ep_sorted.groupby("person_id")["_ks"].shift(-1).to_numpy()
+    by_person = ep_sorted.groupby("person_id", sort=False)
+    nxt = by_person["_ks"].shift(-1).to_numpy()
     o_ke = ep_sorted["_ke"].to_numpy()
     ended = ~np.isnan(o_ke)
     to_elsewhere = ended & (ep_sorted["_dest"].to_numpy() == 2)
@@ -161,7 +161,9 @@ def fit(
     s107_mix /= s107_mix.sum()
 
     # arrivals: new arrivals by month (returning ones come from the model's own pools)
-    kind = arrival_kind(ep, K)
+    # arrival_kind(ep, K), from the sort and grouping already made
+    kind = pd.Series(np.where(returning_in_sorted(ep_sorted, K, by_person), "returning", "new"),
+                     index=ep_sorted.index).reindex(ep.index)
     months = pd.period_range(month - max(W, 36) + 1, month, freq="M")
     new_by_month = (
         pd.Series(1, index=pd.PeriodIndex(ep.loc[kind == "new", "start"], freq="M"))

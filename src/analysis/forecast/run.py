@@ -63,14 +63,15 @@ def run_scenarios(fitted: Fitted, params, paths: int | None = None, seed: int | 
             for name, sc in load_scenarios(params).items()}
 
 
-def _quantiles(values: np.ndarray, intervals: list[float]) -> dict[str, np.ndarray]:
-    """Median, mean and interval bounds across paths (axis 0)."""
-    out = {"median": np.median(values, axis=0), "mean": values.mean(axis=0)}
-    for cover in intervals:
-        tail = (1 - cover) / 2
+def _quantiles(values: np.ndarray, intervals: list[float], axis: int = 0) -> dict[str, np.ndarray]:
+    """Median, mean and interval bounds across paths (``axis``, 0 unless paths are the last axis)."""
+    out = {"median": np.median(values, axis=axis), "mean": values.mean(axis=axis)}
+    probs = [q for cover in intervals for q in ((1 - cover) / 2, 1 - (1 - cover) / 2)]
+    bounds = np.quantile(values, probs, axis=axis) if probs else []  # one partition for all bounds
+    for k, cover in enumerate(intervals):
         pct = round(cover * 100)
-        out[f"lo{pct}"] = np.quantile(values, tail, axis=0)
-        out[f"hi{pct}"] = np.quantile(values, 1 - tail, axis=0)
+        out[f"lo{pct}"] = bounds[2 * k]
+        out[f"hi{pct}"] = bounds[2 * k + 1]
     return out
 
 
@@ -152,28 +153,30 @@ def scenario_costs(results: dict[str, Paths], params, support_reimbursable_share
             "days_107": s["s107_days"], "days_107_reimbursable": s["s107_days_reimbursable"], "support_months": support,
         }
         labels = np.unique(years)
-        per_year = {k: _yearly(v, years, "sum")[1] for k, v in parts.items()}
         n_paths = support.shape[0]
-        frames = []
-        for j, year in enumerate(labels):
-            vol = pd.DataFrame({k: v[:, j] for k, v in per_year.items()})
-            vol["nights_110_after"] = vol["nights_110"]
-            vol["days_107_after"] = vol["days_107"]
-            vol["support_months_after"] = vol["support_months"]
-            vol["support_months_reimbursable"] = vol["support_months"] * support_reimbursable_share
-            vol.index = pd.Index(np.arange(n_paths), name="year")
-            table = cost_table(vol, params).rename(columns={"year": "path"})
-            table["year"] = str(year)
-            frames.append(table)
-        costs = pd.concat(frames, ignore_index=True)
+        # every (year, path) at once: year-major rows, the path as cost_table's index
+        vol = pd.DataFrame({k: _yearly(v, years, "sum")[1].T.ravel() for k, v in parts.items()})
+        vol["nights_110_after"] = vol["nights_110"]
+        vol["days_107_after"] = vol["days_107"]
+        vol["support_months_after"] = vol["support_months"]
+        vol["support_months_reimbursable"] = vol["support_months"] * support_reimbursable_share
+        vol.index = pd.Index(np.tile(np.arange(n_paths), len(labels)), name="year")
+        costs = cost_table(vol, params).rename(columns={"year": "path"})
+        costs["year"] = np.tile(np.repeat(labels.astype(str), n_paths), 3)
         total = costs.groupby(["path", "year"], as_index=False)[["gross", "net_old", "net_new", "extra_cost"]].sum()
         total["area"] = "total"
         costs = pd.concat([costs, total], ignore_index=True)
+        keys, columns = [], []
         for (year, area), block in costs.groupby(["year", "area"]):
             for col in ("gross", "reimbursement_old", "reimbursement_new", "net_old", "net_new", "extra_cost"):
                 if col not in block or block[col].isna().all():
                     continue
-                q = _quantiles(block[col].to_numpy()[:, None], intervals)
-                rows.append({"scenario": name, "period": year, "measure": f"cost_{col}", "breakdown": area,
-                             **{k: float(v[0]) for k, v in q.items()}})
+                keys.append((year, area, col))
+                columns.append(block[col].to_numpy())
+        if not columns:
+            continue
+        q = _quantiles(np.stack(columns), intervals, axis=1)  # (year, area, measure) x paths, one call
+        for j, (year, area, col) in enumerate(keys):
+            rows.append({"scenario": name, "period": year, "measure": f"cost_{col}", "breakdown": area,
+                         **{k: float(v[j]) for k, v in q.items()}})
     return pd.DataFrame(rows)

@@ -106,6 +106,44 @@ def _split(rng: np.random.Generator, leaving: np.ndarray, p_107: np.ndarray, p_g
     return to_107, rest - rng.binomial(rest, p_gone)
 
 
+def _sparse_binomial(rng: np.random.Generator, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """``rng.binomial(n, p)`` drawn only where n > 0.
+
+    NumPy's generator returns 0 for n = 0 without consuming random numbers, and
+    boolean indexing keeps C order, so this gives exactly the same draws (and
+    leaves the generator in the same state) as the dense call; it only saves the
+    per-element cost on the many empty cells.
+    """
+    out = np.zeros(n.shape, dtype=np.int64)
+    mask = n > 0
+    out[mask] = rng.binomial(n[mask], np.broadcast_to(p, n.shape)[mask])
+    return out
+
+
+def _grouped_binomial(rng: np.random.Generator, n: np.ndarray, p) -> np.ndarray:
+    """Binomial draws for ``n`` (paths first) with ``p`` varying over the other axes only.
+
+    Same distribution as ``rng.binomial(n, p)``, drawn faster: only where n > 0, and
+    in an order that puts equal (n, p) next to each other (by p, then n), because
+    NumPy's binomial sampler skips its set-up when (n, p) repeats the previous draw.
+    The draws are independent, so the order changes which random numbers go where,
+    not their distribution.
+    """
+    probs = np.broadcast_to(np.asarray(p, dtype=float), n.shape[1:]).reshape(-1)
+    values, group = np.unique(probs, return_inverse=True)
+    cap = 32767 // len(values) - 1  # the sort key must fit in int16 (NumPy radix-sorts those)
+    if cap < 1:
+        return _sparse_binomial(rng, n, p)
+    flat = n.reshape(-1)
+    idx = np.flatnonzero(flat)
+    counts = flat[idx]
+    g = group[idx % probs.size]
+    order = np.argsort((g * (cap + 1) + np.minimum(counts, cap)).astype(np.int16), kind="stable")
+    out = np.zeros(flat.shape, dtype=np.int64)
+    out[idx[order]] = rng.binomial(counts[order], values[g[order]])
+    return out.reshape(n.shape)
+
+
 def damped_years(months: int, damping: float) -> float:
     """Years of trend growth applied after ``months`` months under a damped trend (Gardner & McKenzie).
 
@@ -135,10 +173,17 @@ def simulate(
     rng = np.random.default_rng(seed)
     n_seg, n_bins = rates.exit_hazard.shape
     T, P = len(months), paths
-    shelter = np.broadcast_to(state.shelter, (P, n_seg, n_bins)).astype(np.int64).copy()
-    elsewhere = np.broadcast_to(state.elsewhere, (P, *state.elsewhere.shape)).astype(np.int64).copy()
-    s107 = np.broadcast_to(state.s107, (P, S107_BINS)).astype(np.int64).copy()
-    housed = np.broadcast_to(state.housed, (P, len(METHODS))).astype(np.int64).copy()
+    shelter = np.broadcast_to(state.shelter, (P, n_seg, n_bins)).astype(np.int64)  # astype copies
+    # Those out elsewhere come back at return_hazard and are given a segment by return_mix on return,
+    # so when the hazard is the same for every segment (as fit() estimates it, pooled) the pool's
+    # segments never matter and it is kept as one row: a sum of binomials with a common p is a
+    # binomial of the sum, so the distribution is unchanged and a third of the draws are needed.
+    pooled_returns = bool(np.all(rates.return_hazard == rates.return_hazard[:1]))
+    return_hazard = rates.return_hazard[:1] if pooled_returns else rates.return_hazard
+    pool = state.elsewhere.sum(axis=0, keepdims=True) if pooled_returns else state.elsewhere
+    elsewhere = np.broadcast_to(pool, (P, *pool.shape)).astype(np.int64)
+    s107 = np.broadcast_to(state.s107, (P, S107_BINS)).astype(np.int64)  # astype copies
+    housed = np.broadcast_to(state.housed, (P, len(METHODS))).astype(np.int64)  # astype copies
 
     dest = rates.dest.copy()
     moved = np.minimum(dest[:, 1] * (knobs.s107_referral_factor - 1), dest[:, 2])
@@ -165,7 +210,9 @@ def simulate(
     for t, month in enumerate(months):
         days = month.days_in_month
         limit = float(day_limits[t])
-        frac = share_cache.setdefault(limit, reimbursable_share(n_bins, limit))
+        if limit not in share_cache:
+            share_cache[limit] = reimbursable_share(n_bins, limit)
+        frac = share_cache[limit]
         # housed: returns, other move-outs, support ending
         back = rng.binomial(housed, rates.housed_return)
         housed -= back
@@ -175,7 +222,7 @@ def simulate(
         housed[:, none] += ended.sum(axis=1)
         from_housing = rng.multinomial(back.sum(axis=1), rates.housing_mix)
         # returns from elsewhere, then ageing of that pool
-        returned = rng.binomial(elsewhere, rates.return_hazard[None])
+        returned = _grouped_binomial(rng, elsewhere, return_hazard)
         elsewhere -= returned
         returned = rng.multinomial(returned.sum(axis=(1, 2)), rates.return_mix)
         elsewhere[:, :, 1:] = elsewhere[:, :, :-1]
@@ -193,8 +240,8 @@ def simulate(
             beyond = frac < 1
             hazard = hazard.copy()
             hazard[:, beyond] = 1 - (1 - hazard[:, beyond]) ** knobs.long_stay_exit_factor
-        leave_s = rng.binomial(shelter, hazard[None, :, 1:])
-        house_s = rng.binomial(leave_s, p_house[None, :, None])
+        leave_s = _grouped_binomial(rng, shelter, hazard[:, 1:])
+        house_s = _grouped_binomial(rng, leave_s, p_house[:, None])
         to107_s, else_s = _split(rng, (leave_s - house_s).sum(axis=2), p_107, p_gone)
         quick = rng.binomial(else_s, rates.quick_return)
         returning = returning + rng.multinomial(quick.sum(axis=1), rates.return_mix)
@@ -208,11 +255,14 @@ def simulate(
         demand = to_house.sum(axis=(1, 2))
         cap = rng.poisson(supply, size=P) if np.isfinite(supply) else np.full(P, np.iinfo(np.int64).max)
         ratio = np.where(demand > cap, cap / np.maximum(demand, 1), 1.0)
-        accepted = rng.binomial(to_house, ratio[:, None, None])
+        accepted = to_house.copy()
+        rationed = np.flatnonzero(demand > cap)  # on the other paths ratio = 1: all accepted
+        accepted[rationed] = _sparse_binomial(rng, to_house[rationed], ratio[rationed, None, None])
         leaving -= to_house - accepted
         staying = stock - leaving
         to_107 = to107_s + to107_e
-        elsewhere[:, :, 0] = else_s - quick + else_e
+        gone_elsewhere = else_s - quick + else_e
+        elsewhere[:, :, 0] = gone_elsewhere.sum(axis=1, keepdims=True) if pooled_returns else gone_elsewhere
         nights = np.concatenate([0.5 * staying[:, :, :1], staying[:, :, 1:]], axis=2) * days
         nights[:, :, 1:] += 0.5 * days * leaving[:, :, 1:]
         nights[:, :, 0] += leaving[:, :, 0] * rates.in_out_nights[None, :]
