@@ -120,7 +120,8 @@ def main() -> None:
     if args.record:
         old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
         pattern = re.compile(re.escape(HEADING) + r".*?(?=^## |\Z)", re.S | re.M)
-        new = pattern.sub(text, old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
+        section = text.rstrip("\n") + "\n\n"  # keep a blank line before the next section's heading
+        new = pattern.sub(lambda _m: section, old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + section
         RESULTS.write_text(new, encoding="utf-8")
 
 
