@@ -24,9 +24,10 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from results_file import record
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
-RESULTS = HERE / "RESULTS.md"
 SEED = 2023
 
 EPISODES_SQL = """
@@ -138,21 +139,12 @@ def _generate(scale: float) -> Path:
 
 
 def _record(lines: list[str], command: str) -> None:
-    """Append a dated block to this benchmark's section of RESULTS.md (other benchmarks own other sections)."""
+    """Append a dated block to this benchmark's section of RESULTS.md."""
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     block = "\n".join([f"### {stamp}", "", f"Command: `{command}`  ",
                        f"Machine: {platform.machine()}, {os.cpu_count()} cores (shared), Python {platform.python_version()}",
                        "", *lines])
-    head = "## Cleaning (issue 3)"
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if head not in text:
-        text = text.rstrip("\n") + f"\n\n{head}\n"
-    start = text.index(head) + len(head)
-    following = text.find("\n## ", start)
-    end = len(text) if following < 0 else following + 1
-    rest = text[end:]
-    text = text[:start] + text[start:end].rstrip("\n") + "\n\n" + block + "\n" + ("\n" + rest if rest else "")
-    RESULTS.write_text(text, encoding="utf-8")
+    record("## Cleaning (issue 3)", block)
 
 
 def main() -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,10 +30,10 @@ from analysis.forecast.run import capacity_today, run_scenarios, scenario_costs,
 from analysis.forecast.series import monthly, series_backtest
 from analysis.forecast.step import read_month_tables, run_forecast
 from analysis.params import load_params
+from results_file import record
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out" / "forecast"
-RESULTS = HERE / "RESULTS.md"
 HEADING = "## Forecast (issue 6)"
 
 
@@ -99,7 +98,6 @@ def main() -> None:
         return f"| {name} | {int(s['origins'].max())} | {get('model')} | {get('seasonal_naive')} | {get('littles_law')} |"
 
     lines = [
-        HEADING, "",
         f"Command: `python benchmarks/bench_forecast.py --month {args.month} --paths {args.paths}`  ",
         f"Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; machine: {platform.machine()}, "
         f"{os.cpu_count()} cores (shared with other jobs), Python {platform.python_version()}.", "",
@@ -118,11 +116,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.record:
-        old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-        pattern = re.compile(re.escape(HEADING) + r".*?(?=^## |\Z)", re.S | re.M)
-        section = text.rstrip("\n") + "\n\n"  # keep a blank line before the next section's heading
-        new = pattern.sub(lambda _m: section, old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + section
-        RESULTS.write_text(new, encoding="utf-8")
+        record(HEADING, text, replace=True)
 
 
 if __name__ == "__main__":

@@ -35,11 +35,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from analysis.pipeline import STEPS, PipelineError, RunConfig, Runner, Step
+from results_file import RESULTS, record
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 OUT = HERE / "out" / "pipeline"
-RESULTS = HERE / "RESULTS.md"
 SEED = 2023
 TARGET_RATIO, TARGET_WARM_S = 2.5, 5.0
 _PARAMETERS = 'month = ""\nraw_dir = "data/raw"\nprocessed_dir = "data/processed"\nbuild_dir = ""\nparam_overrides = []\n'
@@ -157,19 +157,6 @@ def critical_path(run: Run) -> tuple[list[str], float]:
     return chain, total
 
 
-def record(lines: list[str]) -> None:
-    """Append under the "Monthly run (issue 7)" heading, which other benchmarks' sections may follow."""
-    heading = "## Monthly run (issue 7)"
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if heading not in text:
-        text = text.rstrip("\n") + f"\n\n{heading}\n"
-    start = text.index(heading) + len(heading)
-    end = text.find("\n## ", start)
-    end = len(text) if end < 0 else end
-    body = text[:end].rstrip("\n") + "\n" + "\n".join(lines) + "\n"
-    RESULTS.write_text(body + (("\n" + text[end:].lstrip("\n")) if end < len(text) else ""), encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", type=float, default=1.0)
@@ -221,8 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         cmd = "python benchmarks/bench_pipeline.py" + "".join(
             f" {a}" for a in (argv if argv is not None else sys.argv[1:]))
-        record([
-            "", f"### Monthly run (issue 7) — {stamp}", "",
+        record("## Monthly run (issue 7)", "\n".join([
+            f"### Monthly run (issue 7) — {stamp}", "",
             f"Command: `{cmd}`  ",
             f"Machine: {platform.machine()}, {len(os.sched_getaffinity(0))} cores (shared), "
             f"Python {platform.python_version()}; month {cold.month}, synthetic default (seed {SEED}, "
@@ -234,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             f"| floor: {executions} empty notebooks + {reports} empty reports | {floor.seconds:.1f} | |", "",
             f"Cold per step (s): {per_step}; {path}.  ",
             "; ".join(f"{'met' if ok else 'MISSED'}: {text}" for text, ok in checks.items()) + ".",
-        ])
+        ]))
         print(f"recorded in {RESULTS}")
     return 0 if all(checks.values()) else 1
 
