@@ -73,3 +73,21 @@ def test_shelter_tables_take_names_from_the_register():
     assert places.iloc[0].tolist() == ["Bocentret", "Kommunal", "§ 110", "25", "20", "▼ 5"] and len(places) == 1
     conversion = views.conversion_table(memo, register)
     assert conversion.values.tolist() == [["Bocentret", "Kommunal", "20", "6"], ["I alt", "", "20", "6"]]
+
+
+def test_key_figures_show_changes_only_between_published_cells():
+    table = published([
+        ("persons_in_shelter", "2023-02", "", 456.0, ""),
+        ("persons_in_shelter", "2023-01", "", 472.0, ""),
+        ("persons_in_shelter", "2022-02", "", 450.0, ""),
+        ("outflow", "2023-02", "to_housing", 35.0, ""),
+        ("outflow", "2023-01", "to_housing", 3.0, "primary"),
+        ("outflow", "2022-02", "to_housing", 35.0, ""),
+    ])
+    rows = views.system_key_figures(views.Memo(table, M, 5)).set_index("")
+    stock = rows.loc["Borgere på herberg ved månedens udgang"]
+    assert stock.tolist() == ["456", "▼ 16", "▲ 6"]
+    housing = rows.loc["heraf til bolig"]
+    assert housing.tolist() == ["35", "–", "uændret"]  # January is suppressed: no arrow may reveal it
+    assert rows.loc["Tilgang (forløb startet)"].tolist() == ["–", "–", "–"]
+    assert list(rows.columns) == ["februar 2023", "Ændring fra januar 2023", "Ændring fra februar 2022"]

@@ -90,6 +90,30 @@ def system_table(memo: Memo, months: int = 24) -> pd.DataFrame:
                          for p in reversed(memo.history[-months:])])
 
 
+KEY_FIGURES = {
+    ("persons_in_shelter", ""): "Borgere på herberg ved månedens udgang",
+    ("inflow", ""): "Tilgang (forløb startet)",
+    ("inflow", "new"): "heraf nye borgere",
+    ("outflow", ""): "Afgang (forløb afsluttet)",
+    ("outflow", "to_housing"): "heraf til bolig",
+}
+
+
+def system_key_figures(memo: Memo) -> pd.DataFrame:
+    """The month's headline figures with month-on-month and year-on-year changes (arrows).
+
+    A change is shown only where both months are published unsuppressed, so an
+    arrow can never reveal a hidden small count.
+    """
+    before, year_ago = period_label(memo.month - 1), period_label(memo.month - 12)
+    return pd.DataFrame([{
+        "": label,
+        fmt.period(memo.m): memo.text(ind, None, b),
+        f"Ændring fra {fmt.period(before)}": fmt.change(memo.value(ind, None, b), memo.value(ind, before, b)),
+        f"Ændring fra {fmt.period(year_ago)}": fmt.change(memo.value(ind, None, b), memo.value(ind, year_ago, b)),
+    } for (ind, b), label in KEY_FIGURES.items()])
+
+
 def system_chart(memo: Memo) -> pd.DataFrame:
     """Stock in one chart, the flow components in another (different scales)."""
     stock = {k: v for k, v in SYSTEM_SERIES.items() if k[0] == "persons_in_shelter"}
