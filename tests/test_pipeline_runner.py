@@ -25,7 +25,7 @@ import pytest
 
 from analysis import pipeline
 from analysis.pipeline import (
-    BadData, MissingExtract, PipelineError, RunConfig, RunLocked, Runner, RunResult, Step, StepResult, file_lock,
+    BadData, ConfigurationError, MissingExtract, PipelineError, RunConfig, RunLocked, Runner, RunResult, Step, StepResult, file_lock,
 )
 
 MONTH = "2023-02"
@@ -93,7 +93,7 @@ def make_project(root: Path) -> Path:
     for step in _BODIES:
         nbformat.write(_notebook(step), root / "notebooks" / f"{step}.ipynb")
     (root / "raw" / "status").mkdir(parents=True)
-    (root / "raw" / "udtraek.yml").write_text("udtraeksdato: 2023-03-06\n")
+    (root / "raw" / "udtraek.yml").write_text("udtraeksdato: 2023-03-06\nsyntetisk: true\n")
     (root / "raw" / "input.csv").write_text("1\n2\n3\n")
     (root / "raw" / "status" / f"{MONTH}.yml").write_text("spor1: on track\n")
     return root
@@ -189,6 +189,24 @@ def test_second_run_reuses_everything_without_a_kernel(proj, markers):
     assert kernel_starts(markers) == 0
     assert not result.published_now and link_target(proj) == before
     assert "nothing changed" in result.summary and "Steps run: none" in result.summary
+
+
+def test_a_new_pseudonym_key_reruns_ingest_and_is_not_stored(proj, monkeypatch):
+    monkeypatch.setenv("ANALYSIS_PSEUDONYM_KEY", "another key")
+    result = run_fake(proj)
+    ingest = next(s for s in result.steps if s.name == "ingest")
+    assert ingest.status == "ran" and "pseudonym key" in ingest.reason
+    assert "another key" not in (proj / "processed" / "_manifest.json").read_text()
+
+
+def test_real_extract_without_a_key_stops_before_any_notebook(proj, markers, monkeypatch):
+    monkeypatch.delenv("ANALYSIS_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("ANALYSIS_PSEUDONYM_KEY_FILE", raising=False)
+    (proj / "raw" / "udtraek.yml").write_text("udtraeksdato: 2023-03-06\n")  # not synthetic: the demo key is refused
+    with pytest.raises(ConfigurationError) as err:
+        run_fake(proj)
+    assert err.value.exit_code == 2 and "no pseudonymisation key" in str(err.value)
+    assert kernel_starts(markers) == 0
 
 
 def test_parallel_steps_never_lose_each_others_manifest_record(proj):

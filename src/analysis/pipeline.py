@@ -11,6 +11,8 @@ symlink, so a failed or interrupted run never replaces a good report.
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -269,6 +271,17 @@ class Runner:
         files = [p for p in self.raw.iterdir() if p.is_file() and not p.name.startswith(".")]
         return files_fingerprint(files, self.raw)
 
+    def _key_fingerprint(self) -> str:
+        """One-way digest of the pseudonymisation key: a new key re-pseudonymises, and the key is never stored."""
+        from analysis.ingest.errors import PseudonymKeyError
+        from analysis.ingest.pseudonym import load_key
+
+        try:
+            key, _source = load_key(self.raw, self.root)
+        except PseudonymKeyError as exc:
+            raise ConfigurationError(str(exc)) from None
+        return hmac.new(key, b"analysis cache key", hashlib.sha256).hexdigest()[:16]
+
     def _status_fingerprint(self) -> dict[str, str]:
         """The narrative files the memo of M can read: its own month's, or an earlier one as fallback."""
         status = self.raw / "status"
@@ -289,7 +302,7 @@ class Runner:
         """A digest per input; the cache key combines them, the manifest keeps them to say which one changed."""
         inputs = {"notebook": file_sha256(self.root / step.notebook) if step.notebook else "", "code": self.code}
         if step.scope == "extract":
-            return inputs | {"raw extract": combine(self._raw_fingerprint())}
+            return inputs | {"raw extract": combine(self._raw_fingerprint()), "pseudonym key": self._key_fingerprint()}
         inputs |= {"parameters": self.ctx.params.fingerprint(), "month": self.month}
         inputs |= {f"upstream {n}": combine(self.results[n].outputs) for n in step.needs}
         if step.reads_status:
