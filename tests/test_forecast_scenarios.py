@@ -54,3 +54,13 @@ def test_bad_values(levers, fragment):
 def test_baseline_required():
     with pytest.raises(ScenarioError, match="baseline"):
         parse_scenarios({"reform": {}})
+
+
+def test_scenario_table_shows_lever_values_in_danish():
+    from analysis.forecast.presentation import scenario_levers
+    from analysis.params import load_params
+
+    table = scenario_levers(load_params()).set_index("Id")["Ændringer i forhold til basis"]
+    assert table["baseline"] == "ingen"
+    assert "convert_places = ja" in table["reform"] and "s107_referral_factor = 1,5" in table["reform"]
+    assert table["high_inflow"] == "inflow_factor = 1,25"

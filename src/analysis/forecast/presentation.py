@@ -165,7 +165,7 @@ def scenario_levers(params) -> pd.DataFrame:
     rows = []
     for name, s in load_scenarios(params).items():
         given = params["scenarios.definitions"][name] or {}
-        levers = [f"{key} = {value}" for key, value in given.items() if key != "label_da"]
+        levers = [f"{key} = {danish_params.value_text(value)}" for key, value in given.items() if key != "label_da"]
         rows.append({"Scenarie": s.label_da, "Id": name, "Ændringer i forhold til basis": "; ".join(levers) or "ingen"})
     return pd.DataFrame(rows)
 
