@@ -87,3 +87,18 @@ def test_changes_against_previous_extract(tmp_path):
     second = run_ingest(raw, processed)
     assert second.changes["stays"] == {"rows_added": 1, "rows_changed": 0, "rows_removed": 0, "compared_with": "2023-04-03"}
     assert second.changes["dwellings"]["rows_changed"] == 1
+
+
+def test_read_month_tables_names_what_is_missing(tmp_path):
+    import pandas as pd
+    import pytest
+
+    from analysis.clean import read_month_tables
+
+    pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "episodes.parquet")
+    assert list(read_month_tables(tmp_path)) == ["episodes"]
+    assert read_month_tables(tmp_path, ["episodes"])["episodes"]["a"].tolist() == [1]
+    with pytest.raises(FileNotFoundError, match=r"missing tenancies\.parquet; run the clean step"):
+        read_month_tables(tmp_path, ["episodes", "tenancies"])
+    with pytest.raises(FileNotFoundError, match="missing all month tables"):
+        read_month_tables(tmp_path / "empty")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -43,3 +43,18 @@ def month_summary(month_dir: Path) -> pd.DataFrame:
     files = sorted(month_dir.glob("*.parquet"))
     return pd.DataFrame({"Tabel": [f.stem for f in files],
                          "Rækker": [fmt.number(pq.read_metadata(f).num_rows) for f in files]})
+
+
+def read_month_tables(month_dir: Path, names: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
+    """The tables ``build_month`` wrote for a month (all, or ``names``); a missing one is an error naming it.
+
+    Every analysis step reads its inputs through here, so a step run before the
+    clean step fails with the same clear message.
+    """
+    month_dir = Path(month_dir)
+    wanted = list(names) if names is not None else sorted(p.stem for p in month_dir.glob("*.parquet"))
+    missing = [n for n in wanted if not (month_dir / f"{n}.parquet").exists()]
+    if missing or not wanted:
+        what = ", ".join(f"{m}.parquet" for m in missing) or "all month tables"
+        raise FileNotFoundError(f"{month_dir}: missing {what}; run the clean step (analysis.clean.build_month) first")
+    return {n: pd.read_parquet(month_dir / f"{n}.parquet") for n in wanted}

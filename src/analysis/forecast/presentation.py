@@ -69,6 +69,15 @@ def comparison_table(yearly: pd.DataFrame, year: str, params) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+YEARLY_MEASURES = ("places_110_needed", "places_110_gap", "places_107_needed", "dwellings_needed", "housing_exits")
+
+
+def yearly_tables(yearly: pd.DataFrame, params) -> list[tuple[pd.DataFrame, str]]:
+    """The per-year table of every scenario with its Danish caption, in the parameter file's order."""
+    return [(yearly_table(yearly, name, YEARLY_MEASURES), f"{label}: median og intervaller pr. år")
+            for name, label in scenario_labels(params).items()]
+
+
 def yearly_table(yearly: pd.DataFrame, scenario: str, measures: tuple[str, ...]) -> pd.DataFrame:
     """Per year: median with 80 % and 95 % intervals for each measure (rows = measure × year)."""
     part = full_years(yearly)

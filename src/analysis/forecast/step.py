@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis import clean
 from analysis.costs import cost_table, history_volumes
 from analysis.forecast.backtest import local_backtest, mase_summary
 from analysis.forecast.crosschecks import littles_law_history, littles_law_scenarios
@@ -35,10 +36,7 @@ class ForecastOutputs:
 
 def read_month_tables(month_dir: Path) -> dict[str, pd.DataFrame]:
     """The month's processed tables the forecast needs; a missing one is an error naming it."""
-    missing = [t for t in TABLES if not (month_dir / f"{t}.parquet").exists()]
-    if missing:
-        raise FileNotFoundError(f"{month_dir}: missing {', '.join(m + '.parquet' for m in missing)} (run the clean step)")
-    return {t: pd.read_parquet(month_dir / f"{t}.parquet") for t in TABLES}
+    return clean.read_month_tables(month_dir, TABLES)
 
 
 def rates_table(fitted: Fitted) -> pd.DataFrame:

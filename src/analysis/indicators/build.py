@@ -13,6 +13,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from analysis.clean import read_month_tables
 from analysis.indicators import housing, pilot, shelters, support, system
 from analysis.indicators import quality as quality_rows
 from analysis.indicators.catalogue import load_catalogue
@@ -50,10 +51,7 @@ def check_rows(indicators: pd.DataFrame, catalogue: Mapping[str, Mapping[str, An
 
 def load_inputs(month_dir: Path, processed_dir: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """The month's cleaned tables (``<processed>/<M>/*.parquet``) and ``quality.json`` as plain data."""
-    tables = {p.stem: pd.read_parquet(p) for p in sorted(Path(month_dir).glob("*.parquet"))}
-    if not tables:
-        raise FileNotFoundError(f"{month_dir}: no month tables; run the clean step (analysis.clean.build_month) first")
-    return tables, json.loads((Path(processed_dir) / "quality.json").read_text(encoding="utf-8"))
+    return read_month_tables(month_dir), json.loads((Path(processed_dir) / "quality.json").read_text(encoding="utf-8"))
 
 
 def summary_table(indicators: pd.DataFrame, catalogue: Mapping[str, Mapping[str, Any]], month: pd.Period) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -77,6 +77,11 @@ def markdown_table(df: pd.DataFrame, caption: str | None = None, align: str | Se
 def table(df: pd.DataFrame, caption: str | None = None, align: str | Sequence[str] | None = None) -> None:
     """Display ``df`` as a Markdown table; format numbers first with :mod:`analysis.report.fmt` (units, decimals)."""
     md(markdown_table(df, caption, align))
+
+
+def tables(items: Iterable[tuple[pd.DataFrame, str]]) -> None:
+    """Several captioned tables in a row (e.g. one per scenario), so notebooks need no loop."""
+    md("\n".join(markdown_table(df, caption) for df, caption in items))
 
 
 def _escape_brackets(text: str) -> str:
