@@ -1,4 +1,4 @@
-"""The ingest, clean and data-quality notebooks: parameters cell, no outputs, no logic beyond calls."""
+"""Every notebook: parameters cell, no outputs, no logic beyond calls; the ingest notebooks on a fixture delivery."""
 from __future__ import annotations
 
 from pathlib import Path
