@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from analysis.forecast.model import discrete_hazard, fit
 from analysis.forecast.series import one_compartment
 from analysis.forecast.simulate import METHODS, Knobs, State, simulate
-from analysis.forecast.toy import toy_history
+from tests.forecast_toy import toy_history
 from analysis.params import load_params
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from analysis.forecast.crosschecks import reconciliation
 from analysis.forecast.step import read_outputs, run_forecast, write_outputs
-from analysis.forecast.toy import toy_history
+from tests.forecast_toy import toy_history
 from analysis.indicators.catalogue import load_catalogue
 from analysis.params import load_params
 from analysis.report.spor7 import headline_markdown

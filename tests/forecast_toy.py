@@ -1,6 +1,6 @@
 """A small history drawn from a known stock-and-flow process.
 
-Tests, the benchmark and the docs need processed tables whose true rates are
+Tests of the forecast need processed tables whose true rates are
 known, independent of the synthetic-data generator and the cleaning step: if
 the model cannot recover these rates, the fault is in the model.
 """
