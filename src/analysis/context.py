@@ -77,12 +77,14 @@ class RunContext:
         build_dir: str = "",
         param_overrides: Sequence[str] = (),
         params_files: Sequence[str] = (),
+        build_root: str = "build",
     ) -> "RunContext":
+        """``build_dir`` empty: ``<build_root>/<M>``, once the default month is known from the extract date."""
         root = project_root()
         raw = resolve(raw_dir, root)
         extract_date, source = read_extract_date(raw)
         ref = parse_month(month) if month else last_complete_month(extract_date)
-        build = resolve(build_dir or f"build/{period_label(ref)}", root)
+        build = resolve(build_dir or f"{build_root}/{period_label(ref)}", root)
         build.mkdir(parents=True, exist_ok=True)
         params = load_params(override_files=[resolve(f, root) for f in params_files], overrides=list(param_overrides))
         return cls(ref, raw, resolve(processed_dir, root), build, params, extract_date, source, list(param_overrides))

@@ -253,13 +253,11 @@ class Runner:
         self.share = abs_(cfg.publish_dir) if cfg.publish_dir else None
         self.log_dir = abs_(cfg.log_dir)
         self.ctx = RunContext.from_parameters(
-            cfg.month, str(self.raw), str(self.processed), str(abs_(cfg.build_root) / "_tmp"),
-            cfg.param_overrides, cfg.params_files,
+            cfg.month, str(self.raw), str(self.processed), "", cfg.param_overrides, cfg.params_files,
+            build_root=str(abs_(cfg.build_root)),
         )
         self.month = self.ctx.month_label
-        self.build = abs_(cfg.build_root) / self.month
-        self.build.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(abs_(cfg.build_root) / "_tmp", ignore_errors=True)
+        self.build = self.ctx.build_dir
         self.manifest_path = self.build / "manifest.json"
         self.ingest_manifest_path = self.processed / "_manifest.json"
         self.code = code_version()
