@@ -369,11 +369,11 @@ class Runner:
         }
 
     def _execute(self, step: Step) -> None:
-        import papermill  # here, not at the top: importing it costs a warm rerun more than the rest together
-
         if step.name == "assemble":
             self._assemble()
             return
+        import papermill  # here, not at the top: importing it costs a warm rerun more than the rest together
+
         work = self.build / "work" / step.name
         work.mkdir(parents=True, exist_ok=True)
         executed = work / f"{step.name}.ipynb"
