@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lifelines import AalenJohansenFitter
 
 from analysis import retention as r
@@ -33,6 +35,10 @@ SIX = tenancies([
     ("a6", "p6", "2023-01-01", "2023-06-30", "anden_bolig", "none", True, "shelter"),  # censored at 6
     ("x7", "p7", "2023-01-01", "2023-02-28", "udsaettelse", "CTI", False, "other"),    # not in the cohort
 ])
+
+EMPTY_SUPPORT = pd.DataFrame({"person_id": pd.Series(dtype=str), "method": pd.Series(dtype=str),
+                              "start": pd.Series(dtype="datetime64[ns]"), "end": pd.Series(dtype="datetime64[ns]"),
+                              "end_reason": pd.Series(dtype=str)})
 
 
 def test_add_months_clips_to_month_end_like_dateoffset():
@@ -65,13 +71,43 @@ def test_km_on_six_tenancies_by_hand():
     assert lo < 5 / 9 < hi
 
 
+def test_at_risk_counts_ties_nan_and_empty():
+    durations = pd.Series([1.0, 2.0, 2.0, np.nan, 3.0, 5.0])
+    # A tie at t is still at risk at t; a NaN duration never is; nobody is at risk at a NaN time.
+    assert r.at_risk_counts(durations, [0, 1, 2, 2.5, 5, 6, np.nan]).tolist() == [5, 5, 4, 2, 1, 0, 0]
+    assert r.n_at_risk(durations, 2) == 4
+    assert r.at_risk_counts(pd.Series([], dtype=float), [0, 3]).tolist() == [0, 0]
+    assert r.at_risk_counts(np.array([np.nan]), [0]).tolist() == [0]
+
+
+finite_or_odd = st.one_of(st.floats(-5, 30, allow_nan=False), st.sampled_from([np.nan, np.inf, 0.0, 3.0, 12.0]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(finite_or_odd, max_size=30), st.lists(finite_or_odd, max_size=10))
+def test_at_risk_counts_equal_the_naive_count(durations, times):
+    s = pd.Series(durations, dtype=float)
+    assert r.at_risk_counts(s, times).tolist() == [int((s >= t).sum()) for t in times]
+
+
+def test_at_risk_table_by_hand():
+    data = r.retention_data(SIX, M)  # durations 3, 6, 9, 24, 11.5, 6
+    table = r.at_risk_table(data, "support_method", r.METHODS, [0, 6, 12, 24, 25])
+    assert table.to_dict("index") == {
+        "alle": {0: 6, 6: 5, 12: 1, 24: 1, 25: 0},
+        "CTI": {0: 2, 6: 1, 12: 0, 24: 0, 25: 0},
+        "ICM": {0: 2, 6: 2, 12: 1, 24: 1, 25: 0},
+        "ACT": {0: 0, 6: 0, 12: 0, 24: 0, 25: 0},  # a method nobody had
+        "SEL85": {0: 0, 6: 0, 12: 0, 24: 0, 25: 0},
+        "none": {0: 2, 6: 2, 12: 0, 24: 0, 25: 0},
+    }
+    assert (table.dtypes == "int64").all()
+
+
 def test_retention_indicator_rows_carry_their_base():
     params = load_params()
     empty_ep = pd.DataFrame({"person_id": pd.Series(dtype=str), "start": pd.Series(dtype="datetime64[ns]")})
-    empty_support = pd.DataFrame({"person_id": pd.Series(dtype=str), "method": pd.Series(dtype=str),
-                                  "start": pd.Series(dtype="datetime64[ns]"), "end": pd.Series(dtype="datetime64[ns]"),
-                                  "end_reason": pd.Series(dtype=str)})
-    rows = r.analyse(SIX, empty_ep, empty_support, M, params).indicators()
+    rows = r.analyse(SIX, empty_ep, EMPTY_SUPPORT, M, params).indicators()
     value = rows.set_index(["indicator", "breakdown"])["value"]
     assert value[("housing_retention_12m", "")] == pytest.approx(5 / 9)
     assert value[("housing_retention_at_risk_12m", "")] == 1
@@ -133,6 +169,57 @@ def test_cumulative_incidence_matches_lifelines_without_ties():
     theirs = aj.cumulative_density_.iloc[:, 0]
     for t in (5, 12, 24):
         assert r.incidence_at(ours, t) == pytest.approx(float(theirs.loc[:t].iloc[-1]), abs=1e-9)
+
+
+def test_cumulative_incidence_with_ties_and_censoring_at_event_times():
+    # At 1: 6 followed (the one censored at 1 included), a return and a death -> CIF 1/6, S 2/3.
+    # At 2: 3 followed, a return -> + 2/3 * 1/3; S 4/9. At 3: 1 followed, a return -> + 4/9. NaN time: left out.
+    time = pd.Series([1.0, 1.0, 1.0, 2.0, 2.0, 3.0, np.nan])
+    status = pd.Series([1, 0, 2, 1, 0, 1, 1])
+    cif = r.cumulative_incidence(time, status)
+    assert cif.index.tolist() == [1.0, 2.0, 3.0] and cif.index.name == "time" and cif.name == "status"
+    assert cif.tolist() == pytest.approx([1 / 6, 7 / 18, 5 / 6])
+    assert r.cumulative_incidence(time, status, cause=2).tolist() == pytest.approx([1 / 6, 1 / 6, 1 / 6])
+
+
+def test_cumulative_incidence_of_an_empty_group():
+    cif = r.cumulative_incidence(pd.Series([], dtype=float), pd.Series([], dtype="int64"))
+    assert cif.empty and cif.dtype == "float64" and cif.index.dtype == "float64" and cif.index.name == "time"
+    assert r.incidence_at(cif, 12) == 0.0
+
+
+def naive_cif(time: list[float], status: list[int], cause: int) -> dict[float, float]:
+    """Aalen–Johansen by a loop over the distinct times: the textbook definition, for comparison."""
+    pairs = [(t, s) for t, s in zip(time, status) if not np.isnan(t)]
+    surv, total, out = 1.0, 0.0, {}
+    for t in sorted({t for t, _ in pairs}):
+        n = sum(u >= t for u, _ in pairs)
+        d_all = sum(u == t and s > 0 for u, s in pairs)
+        total += surv * sum(u == t and s == cause for u, s in pairs) / n
+        surv *= 1 - d_all / n
+        out[t] = total
+    return out
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.integers(0, 8).map(lambda k: k / 2), st.just(np.nan)), st.integers(0, 2)),
+                max_size=25))
+def test_cumulative_incidence_equals_the_naive_loop(rows):
+    time, status = [t for t, _ in rows], [s for _, s in rows]
+    cif = r.cumulative_incidence(pd.Series(time, dtype=float), pd.Series(status, dtype="int64"))
+    want = naive_cif(time, status, cause=1)
+    assert cif.index.tolist() == list(want)
+    assert cif.tolist() == pytest.approx(list(want.values()), rel=1e-12)
+
+
+def test_incidence_table_counts_those_followed_at_each_step():
+    ep = pd.DataFrame({"person_id": ["p1", "p3"], "start": pd.to_datetime(["2023-06-01", "2023-02-01"])})
+    result = r.analyse(SIX, ep, EMPTY_SUPPORT, M, load_params())
+    table = result.incidence_table(0)
+    for group, part in table.groupby("group"):
+        times = result.return_times(group)
+        assert part["at_risk"].tolist() == [int((times >= t).sum()) for t in part["months"]], group
+    assert set(table["group"]) == {"", "CTI", "ICM", "none"}  # ACT and SEL85 have nobody
 
 
 def test_cti_course_view():
@@ -241,6 +328,24 @@ def test_memo_never_invents_a_missing_figure():
                       spor4.payment_reading(figs, params), spor4.projection_reading(figs, params)])
     assert spor4.NOT_YET in text
     assert "%" not in text.replace("88,5 %", "").replace("76,0 %", "").replace("90,0 %", "")
+
+
+def test_memo_figures_match_breakdown_and_period_exactly():
+    from analysis.report import spor4
+
+    table = pd.DataFrame([
+        ("subsidy_tenants", "2024-12", None, 7.0, False),           # a missing breakdown is the total
+        ("subsidy_projection_below_norm_share", "2030", "growth_0pct", 0.4, False),
+        ("subsidy_projection_below_norm_share", "2031", "growth_0pct", None, True),
+        ("housing_retention_12m", "2024-11", "CTI", 0.5, False),     # another month: never read for 2024-12
+    ], columns=["indicator", "period", "breakdown", "value", "suppressed"])
+    figs = spor4.Figures(table, "2024-12")
+    assert figs.value("subsidy_tenants") == 7.0
+    assert figs.value("subsidy_projection_below_norm_share", "growth_0pct", "2030") == 0.4
+    assert figs.value("subsidy_projection_below_norm_share", "growth_0pct") is None
+    assert figs.text("subsidy_projection_below_norm_share", "growth_0pct", "2031") == spor4.HIDDEN
+    assert figs.text("housing_retention_12m", "CTI") == spor4.NOT_YET
+    assert figs.value("housing_retention_12m", "CTI", "2024-11") == 0.5
 
 
 def test_cti_reading_holds_the_housed_share_against_the_evaluation():

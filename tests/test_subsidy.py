@@ -1,6 +1,7 @@
 """The state rent-subsidy schedule month by month, and the step-down projection."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -57,6 +58,20 @@ def test_schedule_spot_values_default_reading():
 def test_subsidy_starts_when_scheme_became_usable():
     sched = s.schedule(pd.Timestamp("2022-11-15"), P)
     assert sched["month"].iloc[0] == "2023-03"
+
+
+def test_share_in_month_per_tenant():
+    moved_in = pd.Series(pd.to_datetime(["2022-11-15", "2023-03-01", "2024-07-31", None]), index=[10, 11, 12, 13])
+    # March 2027: year 5 for the first two (the first counts from March 2023, when the scheme became usable).
+    got = s.share_in_month(moved_in, pd.Period("2027-03", freq="M"), P)
+    assert got.index.tolist() == [10, 11, 12, 13] and got.dtype == "float64"
+    assert got.iloc[:3].tolist() == pytest.approx([0.8, 0.8, 1.0]) and np.isnan(got.iloc[3])
+    # June 2024: year 2 for the first two, and before the first subsidy month of the third.
+    assert s.share_in_month(moved_in, pd.Period("2024-06", freq="M"), P).iloc[:3].tolist() == [1.0, 1.0, 0.0]
+    # Year 9 pays nothing under the default reading, and nothing is paid after the last year.
+    assert s.share_in_month(moved_in.iloc[:2], pd.Period("2031-03", freq="M"), P).tolist() == [0.0, 0.0]
+    assert s.share_in_month(moved_in.iloc[:2], pd.Period("2040-01", freq="M"), P).tolist() == [0.0, 0.0]
+    assert s.share_in_month(moved_in.iloc[:0], pd.Period("2027-03", freq="M"), P).empty
 
 
 def test_unknown_reading_is_an_error():

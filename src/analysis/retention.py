@@ -22,6 +22,7 @@ import pandas as pd
 
 if TYPE_CHECKING:  # lifelines (~1.3 s to import) is loaded only by the functions that fit or test
     from lifelines import KaplanMeierFitter
+    from numpy.typing import ArrayLike
 
 from analysis.months import day_after, month_end, period_label
 
@@ -36,16 +37,18 @@ ALL = ""  # breakdown of figures over all tenancies
 
 
 def add_months(dates: pd.Series, months: np.ndarray | int) -> pd.Series:
-    """``date + DateOffset(months=n)`` for a Series and per-row ``n`` (day clipped to month end)."""
-    d = pd.to_datetime(dates)
-    n = np.broadcast_to(np.asarray(months, dtype="int64"), (len(d),))
-    total = d.dt.year.to_numpy() * 12 + (d.dt.month.to_numpy() - 1) + n
-    year, month0 = np.divmod(total, 12)
-    first = pd.to_datetime(pd.DataFrame({"year": year, "month": month0 + 1, "day": 1}))
-    days_in = first.dt.days_in_month.to_numpy()
-    day = np.minimum(d.dt.day.to_numpy(), days_in)
-    out = first + pd.to_timedelta(day - 1, unit="D")
-    return pd.Series(out.to_numpy(), index=dates.index)
+    """``date + DateOffset(months=n)`` for a Series and per-row ``n`` (day clipped to month end).
+
+    Month arithmetic on numpy's month and day units: no date is assembled from parts,
+    which is what made this slow. Times of day are dropped; NaT stays NaT. (``cache=False``
+    here and below: the parse cache pays off for repeated strings, on dates it only costs.)
+    """
+    d = pd.to_datetime(dates, cache=False).to_numpy(dtype="datetime64[ns]")
+    month = d.astype("datetime64[M]")
+    first = (month + np.asarray(months, dtype="int64")).astype("datetime64[D]")
+    days_in = (first.astype("datetime64[M]") + 1).astype("datetime64[D]") - first
+    day = d.astype("datetime64[D]") - month.astype("datetime64[D]")  # day of month - 1
+    return pd.Series((first + np.minimum(day, days_in - 1)).astype("datetime64[ns]"), index=dates.index)
 
 
 def elapsed_months(start: pd.Series, end: pd.Series) -> pd.Series:
@@ -54,7 +57,7 @@ def elapsed_months(start: pd.Series, end: pd.Series) -> pd.Series:
     ``elapsed_months(s, s + DateOffset(months=t)) == t`` for every whole ``t``, so a
     "within t months" rule is simply ``elapsed <= t``. NaT in either gives NaN.
     """
-    s, e = pd.to_datetime(start), pd.to_datetime(end)
+    s, e = pd.to_datetime(start, cache=False), pd.to_datetime(end, cache=False)
     valid = s.notna() & e.notna()
     out = pd.Series(np.nan, index=start.index)
     if not valid.any():
@@ -87,9 +90,21 @@ def retention_data(tenancies: pd.DataFrame, month: pd.Period) -> pd.DataFrame:
     return t
 
 
-def n_at_risk(durations: pd.Series, t: float) -> int:
+def at_risk_counts(durations: ArrayLike, times: ArrayLike) -> np.ndarray:
+    """Number still followed (duration ≥ t) at each of ``times``, as int64.
+
+    One sort and a binary search per t, instead of a scan of all durations per t
+    (charts ask for thousands of t). A NaN duration is never at risk and nobody is
+    at risk at a NaN time, exactly as ``(durations >= t).sum()`` counts them.
+    """
+    d = pd.Series(durations).to_numpy(dtype=float, na_value=np.nan)
+    d = np.sort(d[~np.isnan(d)])
+    return len(d) - np.searchsorted(d, np.asarray(times, dtype=float), side="left")
+
+
+def n_at_risk(durations: ArrayLike, t: float) -> int:
     """Number still followed at time t (duration ≥ t): the base behind an estimate at t."""
-    return int((durations >= t).sum())
+    return int(at_risk_counts(durations, t))
 
 
 @dataclass(frozen=True)
@@ -101,7 +116,7 @@ class Curve:
     fitter: KaplanMeierFitter
 
     def at_risk(self, t: float) -> int:
-        return n_at_risk(pd.Series(self.fitter.durations), t) if self.n else 0
+        return n_at_risk(self.fitter.durations, t) if self.n else 0
 
     def at(self, t: float) -> tuple[float, float, float]:
         """Survival and its 95 % band at t; NaN when nobody is followed that long."""
@@ -167,7 +182,7 @@ def at_risk_table(data: pd.DataFrame, by: str, groups: Iterable[str], times: Ite
     rows = {}
     for group in (ALL, *groups):
         part = data if group == ALL else data[data[by] == group]
-        rows[group or "alle"] = [n_at_risk(part["duration"], t) for t in times]
+        rows[group or "alle"] = at_risk_counts(part["duration"], times)
     return pd.DataFrame.from_dict(rows, orient="index", columns=times)
 
 
@@ -202,15 +217,17 @@ def cumulative_incidence(time: pd.Series, status: pd.Series, cause: int = 1) -> 
     Written out (rather than lifelines' fitter) because that fitter jitters tied times
     at random, and tied months are common here; exact ties keep results reproducible.
     """
-    frame = pd.DataFrame({"time": time.to_numpy(dtype=float), "status": status.to_numpy()})
-    grouped = frame.groupby("time")["status"]
-    d_all = grouped.apply(lambda s: int((s > 0).sum()))
-    d_cause = grouped.apply(lambda s: int((s == cause).sum()))
-    leaving = grouped.size()
-    n = leaving[::-1].cumsum()[::-1]
-    surv = (1 - d_all / n).cumprod()
-    surv_before = surv.shift(1, fill_value=1.0)
-    return (surv_before * d_cause / n).cumsum()
+    t = time.to_numpy(dtype=float)
+    known = ~np.isnan(t)  # without a time a tenancy has no place on the time axis (groupby dropped it too)
+    t, s = t[known], status.to_numpy()[known]
+    # return_index: a tied time is labelled by its first occurrence (only -0.0 vs 0.0 can tell).
+    _, first, step, leaving = np.unique(t, return_index=True, return_inverse=True, return_counts=True)
+    d_all = np.bincount(step[s > 0], minlength=len(first))
+    d_cause = np.bincount(step[s == cause], minlength=len(first))
+    n = np.cumsum(leaving[::-1])[::-1]
+    surv = np.cumprod(1 - d_all / n)
+    surv_before = np.concatenate(([1.0], surv))[:-1]
+    return pd.Series(np.cumsum(surv_before * d_cause / n), index=pd.Index(t[first], name="time"), name="status")
 
 
 def incidence_at(cif: pd.Series, t: float) -> float:
@@ -321,9 +338,7 @@ class RetentionAnalysis:
             if not np.isnan(p):
                 rows.append(indicator_row("housing_retention_logrank_p", period, name, p))
         for group, cif in self.incidence.items():
-            times = self.return_times(group)
-            for h in self.horizons:
-                n_h = n_at_risk(times, h)
+            for h, n_h in zip(self.horizons, at_risk_counts(self.return_times(group), self.horizons)):
                 rows.append(indicator_row(f"shelter_return_at_risk_{h}m", period, group, n_h))
                 if n_h:
                     rows.append(indicator_row(f"shelter_return_{h}m", period, group, incidence_at(cif, h)))
@@ -334,9 +349,9 @@ class RetentionAnalysis:
         """Cumulative-incidence steps by method for charts, cut where fewer than ``min_at_risk`` are followed."""
         frames = []
         for group, cif in self.incidence.items():
-            times = self.return_times(group)
             frame = pd.DataFrame({"group": group, "months": cif.index.to_numpy(dtype=float), "incidence": cif.to_numpy()})
-            frame["at_risk"] = [n_at_risk(times, t) for t in frame["months"]]
+            # A list as before: a method without returns still makes the concatenated column float, as in past files.
+            frame["at_risk"] = at_risk_counts(self.return_times(group), frame["months"]).tolist()
             frames.append(frame[frame["at_risk"] >= min_at_risk])
         return pd.concat(frames, ignore_index=True)
 

@@ -83,12 +83,20 @@ def yearly(sched: pd.DataFrame) -> pd.DataFrame:
 
 
 def share_in_month(moved_in: pd.Series, month: pd.Period, params: Mapping) -> pd.Series:
-    """Subsidy share in a given calendar month for each move-in date (0 before the first subsidy month)."""
-    def one(d: pd.Timestamp) -> float:
-        months_in = (month - first_subsidy_month(d, params)).n
-        return subsidy_share(months_in // 12 + 1, params) if months_in >= 0 else 0.0
+    """Subsidy share in a given calendar month for each move-in date (0 before the first subsidy month, NaN if unknown).
 
-    return pd.Series([one(d) for d in moved_in], index=moved_in.index, dtype=float)
+    Same rule as :func:`first_subsidy_month` and :func:`subsidy_share`, worked out on month
+    numbers for all tenants at once and once per subsidy year, because the projection asks
+    for every tenant in every year and scenario.
+    """
+    usable = pd.Period(params["state_subsidy.usable_from"], freq="M")
+    moved = pd.to_datetime(moved_in, cache=False)  # the parse cache only pays off for repeated strings
+    first = np.maximum(moved.dt.year * 12 + moved.dt.month, usable.year * 12 + usable.month)
+    months_in = (month.year * 12 + month.month - first).to_numpy(dtype=float)
+    year_no = months_in // 12 + 1
+    shares = {y: subsidy_share(int(y), params) for y in np.unique(year_no[months_in >= 0])}
+    share = [shares.get(y, np.nan) for y in year_no]
+    return pd.Series(share, index=moved_in.index, dtype=float).mask(months_in < 0, 0.0)
 
 
 def current_subsidised(tenancies: pd.DataFrame, income: pd.DataFrame, month: pd.Period) -> pd.DataFrame:
@@ -118,12 +126,13 @@ def projection(tenancies: pd.DataFrame, income: pd.DataFrame, month: pd.Period, 
     years = int(params["state_subsidy.full_years"]) + int(params["state_subsidy.stepdown_years"])
     tenants = current_subsidised(tenancies, income, month)
     known = tenants.dropna(subset=["net_income", "housing_benefit", "rent", "utilities"])
+    # The subsidy in year k is the same in every income scenario.
+    subsidy = [full_real * share_in_month(known["moved_in"], month + 12 * k, params) for k in range(years + 1)]
     rows = []
     for growth in params["payment.income_growth_scenarios"]:
         for k in range(years + 1):
             at = month + 12 * k
-            subsidy = full_real * share_in_month(known["moved_in"], at, params)
-            amount = disposable(known["net_income"] * (1 + float(growth)) ** k, known["housing_benefit"], subsidy,
+            amount = disposable(known["net_income"] * (1 + float(growth)) ** k, known["housing_benefit"], subsidy[k],
                                 known["rent"], known["utilities"])
             below = int((~sufficient(amount, norm).astype(bool)).sum())
             rows.append({"year": str(at.year), "scenario": scenario_label(float(growth)), "growth": float(growth),
