@@ -1,9 +1,13 @@
 """Reimbursement rules of lov nr. 482/2023, hand-computed at the 120/90-day edges."""
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from analysis.costs import cost_table, limit_on, reimbursed_days, shelter_nights
+from analysis.costs import _reimbursed_by_person, cost_table, limit_on, reimbursed_days, shelter_nights
 from analysis.params import load_params
 
 P = load_params()
@@ -87,3 +91,57 @@ def test_cost_table_hand_computed():
     assert t.loc["107", "extra_cost"] == pytest.approx(-0.5 * 50 * P["day_rates.s107_per_day"])
     hf = np.mean([P["day_rates.support_per_month"][m] for m in ("CTI", "ICM", "ACT")])
     assert t.loc["85a", "extra_cost"] == pytest.approx(-0.5 * 10 * hf)
+
+
+def _nights_by_hand(ep: pd.DataFrame, month: pd.Period, params) -> pd.DataFrame:
+    """Night by night: each person's union of nights, counted per year, the running year walked by ``reimbursed_days``."""
+    stop = np.datetime64(month.end_time.date()) + 1
+    in_force = np.datetime64(pd.Timestamp(params["reimbursement.new_rules_from"]).date())
+    rows = []
+    for _, e in ep.groupby("person_id"):
+        nights = [np.arange(s, min(max(x, s + 1), stop)) for s, x in
+                  zip(e["start"].to_numpy("datetime64[D]"), e["end"].fillna(pd.Timestamp(stop)).to_numpy("datetime64[D]"))]
+        days = np.unique(np.concatenate(nights))
+        rows.append(pd.DataFrame({"year": days.astype("datetime64[Y]").astype(int) + 1970, "after": days >= in_force,
+                                  "reimbursable": reimbursed_days(days, params)}))
+    nights = pd.concat(rows)
+    table = nights.groupby("year").agg(nights_110=("after", "size"), nights_110_after=("after", "sum"),
+                                       nights_110_reimbursable=("reimbursable", "sum")).astype(float)
+    table.index = table.index.astype(np.int32)
+    return table
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abc"), st.integers(0, 1500), st.one_of(st.none(), st.integers(-2, 400))),
+                min_size=1, max_size=25),
+       st.sampled_from(["2023-06", "2024-06", "2026-05"]))
+def test_shelter_nights_match_night_by_night(stays, month):
+    """Runs of the union of nights and the jumping walk give the night-by-night counts."""
+    base = pd.Timestamp("2022-09-01")
+    ep = pd.DataFrame({
+        "person_id": [p for p, _, _ in stays],
+        "start": [base + pd.Timedelta(days=s) for _, s, _ in stays],
+        "end": [pd.NaT if n is None else base + pd.Timedelta(days=s + n) for _, s, n in stays],
+    })
+    month = pd.Period(month, freq="M")
+    ep = ep[ep["start"] <= month.end_time]
+    if ep.empty:
+        return
+    expected = _nights_by_hand(ep, month, P)
+    got = shelter_nights(ep, month, P)
+    pd.testing.assert_frame_equal(got, expected.reindex(got.index), check_exact=True, check_names=False)
+    assert got.index.tolist() == expected.index.tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 1200), min_size=1, max_size=600), min_size=1, max_size=4),
+       st.lists(st.integers(0, 200), min_size=1, max_size=4))
+def test_reimbursed_by_person_is_the_walk_per_person(people, limits):
+    """Any limit schedule (rising or falling): many persons at once equal the per-person walk."""
+    schedule = [{"from": str(pd.Timestamp("2023-10-01") + pd.Timedelta(days=150 * i))[:10], "days": d} for i, d in enumerate(limits)]
+    params = load_params(overrides=[f"reimbursement.shelter_day_limits={json.dumps(schedule)}"])
+    days = [np.unique(np.datetime64("2023-10-01") + np.array(p)) for p in people]
+    person = np.repeat(np.arange(len(days)), [len(d) for d in days])
+    flags = _reimbursed_by_person(person, np.concatenate(days), params)
+    for i, d in enumerate(days):
+        assert np.array_equal(flags[person == i], reimbursed_days(d, params))

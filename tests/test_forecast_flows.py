@@ -4,7 +4,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.forecast.flows import arrival_kind, reconciles, spell_flows
+from analysis.forecast.flows import _counts_by_month, arrival_kind, reconciles, spell_flows
 
 MONTHS = pd.period_range("2022-01", "2023-12", freq="M")
 BASE = pd.Timestamp("2021-06-01")
@@ -51,3 +51,15 @@ def test_arrival_kind_uses_lookback():
     })
     assert arrival_kind(ep, 24).tolist() == ["new", "returning", "new", "new"]
     assert np.all(arrival_kind(ep.iloc[::-1], 24).tolist() == ["new", "new", "returning", "new"])
+
+
+def test_counts_by_month_is_the_crosstab():
+    """Arrivals and exits by month: a label column for every label that occurs, even outside the months."""
+    dates = pd.Series(pd.to_datetime(["2021-12-05", "2022-01-03", "2022-01-20", "2022-03-01", None, "2024-02-01"]))
+    labels = np.array(["new", "returning", "new", "new", "returning", "old"])
+    got = _counts_by_month(dates, labels, MONTHS[:4])
+    period = pd.PeriodIndex(dates, freq="M").strftime("%Y-%m")
+    expected = pd.crosstab(period, labels).reindex(got.index, fill_value=0)
+    assert got.columns.tolist() == ["new", "old", "returning"]
+    assert np.array_equal(got.to_numpy(), expected.to_numpy())
+    assert got["new"].tolist() == [1, 0, 1, 0] and got["old"].sum() == 0

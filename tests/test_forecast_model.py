@@ -1,13 +1,16 @@
 """The stock-and-flow model: closed-form steady state, estimation on known processes."""
+from dataclasses import fields
+
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.forecast.model import discrete_hazard, fit
+from analysis.forecast.model import History, discrete_hazard, fit, fit_history
 from analysis.forecast.series import one_compartment
-from analysis.forecast.simulate import METHODS, Knobs, State, simulate
+from analysis.forecast.simulate import METHODS, Knobs, State, _GroupedBinomial, simulate
+from analysis.months import day_after, month_end
 from tests.forecast_toy import toy_history
 from analysis.params import load_params
 
@@ -95,3 +98,54 @@ def test_simulated_flows_reconcile_with_stocks(seed, inflow, supply):
     assert np.array_equal(np.diff(stock, axis=1), s["arrivals_new"] + s["arrivals_returning"] - s["exits"])
     assert (s["exits_housing"] <= s["housing_demand"]).all()
     assert (s["nights_110_reimbursable"] <= s["nights_110"] + 1e-9).all()
+
+
+def _cut_to(tables: dict[str, pd.DataFrame], month: pd.Period) -> dict[str, pd.DataFrame]:
+    """The frames as they looked at the end of ``month`` (data contract §4): the reference
+    that ``History.cut`` must reproduce on arrays."""
+    last, stop = month_end(month), day_after(month)
+    spans = {"episodes": ("start", "end"), "tenancies": ("moved_in", "moved_out"), "support": ("start", "end")}
+    out = {}
+    for name, (begin, end) in spans.items():
+        df = tables[name][tables[name][begin] <= last].copy()
+        later = df[end] > last
+        df.loc[later, end] = pd.NaT
+        if name == "episodes":
+            df.loc[later, "discharge_category"] = pd.NA
+            df["nights"] = (df["end"].fillna(stop).clip(upper=stop) - df["start"]).dt.days.clip(lower=1)
+        out[name] = df
+    return out
+
+
+def _assert_same_fit(a, b):
+    for part in ("rates", "state"):
+        for f in fields(getattr(a, part)):
+            x, y = np.asarray(getattr(getattr(a, part), f.name)), np.asarray(getattr(getattr(b, part), f.name))
+            assert x.dtype == y.dtype and np.array_equal(x, y, equal_nan=True), f"{part}.{f.name}"
+
+
+@pytest.mark.parametrize("at", ["2021-06", "2023-11", "2024-12"])
+def test_cut_history_fits_as_the_cut_tables(at):
+    """The backtest cuts one array history per origin; the fit must equal a fit on the cut frames."""
+    month, params = pd.Period(at, freq="M"), load_params()
+    # nights of the union of stays can be fewer than the span; the cut recounts them from the span
+    tables = {**_TOY, "episodes": _TOY["episodes"].assign(nights=(_TOY["episodes"]["nights"] + 1) // 2)}
+    history = History.from_tables(tables["episodes"], tables["tenancies"], tables["support"], params)
+    cut = _cut_to(tables, month)
+    _assert_same_fit(fit_history(history.cut(month), month, params),
+                     fit(cut["episodes"], cut["tenancies"], cut["support"], month, params))
+
+
+def test_grouped_binomial_draws_in_p_then_n_order():
+    """Same draws as a plain binomial over the non-empty cells sorted by p, then n (capped), then position."""
+    rng = np.random.default_rng(0)
+    n = rng.poisson(2.0, (50, 3, 7)) * rng.integers(0, 2, (50, 3, 7))
+    p = np.round(rng.random((3, 7)), 1)
+    draws = _GroupedBinomial(p, n.shape)(np.random.default_rng(1), n)
+    flat, probs = n.reshape(-1), np.tile(p.reshape(-1), 50)
+    cap = 32767 // len(np.unique(p)) - 1
+    cells = np.flatnonzero(flat)
+    cells = cells[np.lexsort((cells, np.minimum(flat[cells], cap), probs[cells]))]
+    expected = np.zeros(flat.shape, dtype=np.int64)
+    expected[cells] = np.random.default_rng(1).binomial(flat[cells], probs[cells])
+    assert np.array_equal(draws.reshape(-1), expected)

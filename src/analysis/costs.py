@@ -10,6 +10,7 @@ limit) continued. Rules and day rates come from ``reimbursement.*``,
 """
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import deque
 
 import numpy as np
@@ -71,7 +72,10 @@ def _reimbursed_by_person(person: np.ndarray, days: np.ndarray, params) -> np.nd
     Until a person's nights in the running year (the night itself and the 364 days
     before it) first reach the limit in force, every night is reimbursed, so that
     prefix is found without a loop; only from there on does the sliding running
-    year of *reimbursed* nights need the night-by-night walk of ``reimbursed_days``.
+    year of *reimbursed* nights need the walk of ``reimbursed_days``. The walk visits
+    the reimbursed nights only: once the year is full, no night is reimbursed before
+    the oldest night that keeps it full leaves it, or before the limit changes, so it
+    jumps there.
     """
     n = len(days)
     out = np.ones(n, dtype=bool)
@@ -91,28 +95,51 @@ def _reimbursed_by_person(person: np.ndarray, days: np.ndarray, params) -> np.nd
     if reached.size == 0:
         return out
     starts = reached[np.r_[True, group[reached][1:] != group[reached][:-1]]]
-    day_list, limit_list = d.tolist(), limit.tolist()
+    day_list, limit_list, step_list = d.tolist(), limit.tolist(), step_days.tolist()
     for f in starts.tolist():
-        window = deque(day_list[lo[f]:f])  # all reimbursed so far
-        flags = []
-        for i in range(f, int(ends[group[f]])):
-            day = day_list[i]
-            while window and window[0] <= day - 365:
-                window.popleft()
-            if len(window) < limit_list[i]:
+        end = int(ends[group[f]])
+        out[f:end] = False
+        window = day_list[lo[f]:f]  # reimbursed nights, oldest first; those of the running year from ``head``
+        head, i, paid = 0, f, []
+        while i < end:
+            day, cap = day_list[i], limit_list[i]
+            head = bisect_right(window, day - 365, head)
+            if len(window) - head < cap:
                 window.append(day)
-                flags.append(True)
-            else:
-                flags.append(False)
-        out[f:f + len(flags)] = flags
+                paid.append(i)
+                i += 1
+                continue
+            # the year stays full until its cap-th latest night leaves it (for good under a limit of 0)
+            resume = window[len(window) - int(cap)] + 365 if cap >= 1 else np.inf
+            k = bisect_right(step_list, day)
+            if k < len(step_list):
+                resume = min(resume, step_list[k])
+            i = bisect_left(day_list, resume, i + 1, end)
+        out[paid] = True
     return out
+
+
+def _night_runs(person: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each person's nights as disjoint runs [begin, finish) of day numbers, sorted by person
+    then night: the union of their episodes' nights (``start`` < ``end``) without expanding
+    them night by night."""
+    order = np.lexsort((start, person))
+    person, start, end = person[order], start[order], end[order]
+    # one running maximum of the end for all persons: each person's days are shifted past the last one's
+    offset = person.astype(np.int64) * (int(end.max()) - int(start.min()) + 1)
+    reach = np.maximum.accumulate(end + offset)
+    new = np.r_[True, start[1:] + offset[1:] > reach[:-1]]
+    firsts = np.flatnonzero(new)
+    lasts = np.r_[firsts[1:] - 1, len(start) - 1]
+    return person[firsts], start[firsts], reach[lasts] - offset[firsts]
 
 
 def shelter_nights(episodes: pd.DataFrame, month: pd.Period, params) -> pd.DataFrame:
     """§110 nights per calendar year: all, in the new-rule period, and reimbursable there.
 
     Nights are a person's union of episode nights (data contract §4), open
-    episodes censored at the first day after M.
+    episodes censored at the first day after M. Counts come from the union's runs;
+    only the new-rule period's nights are expanded one by one, for the running-year limit.
     """
     stop = np.datetime64(day_after(month).date(), "D")
     start = episodes["start"].to_numpy("datetime64[D]")
@@ -122,38 +149,42 @@ def shelter_nights(episodes: pd.DataFrame, month: pd.Period, params) -> pd.DataF
     columns = ["nights_110", "nights_110_after", "nights_110_reimbursable"]
     if lengths.sum() == 0:
         return pd.DataFrame(columns=columns, index=pd.Index([], dtype=np.int32, name="year"), dtype=float)
-    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    # each (person, night) once, sorted by person then night: one integer key per night
     person, _ = pd.factorize(episodes["person_id"], sort=True, use_na_sentinel=False)
-    first = start.astype(np.int64)
-    d0 = int(first[lengths > 0].min())
-    span = int(end.astype(np.int64).max()) - d0 + 1
-    key = np.sort(np.repeat(person.astype(np.int64) * span + (first - d0), lengths) + offsets)
-    key = key[np.r_[True, key[1:] != key[:-1]]]
-    who, day = key // span, key % span + d0
+    some = lengths > 0
+    who, begin, finish = _night_runs(person[some], start[some].astype(np.int64), end[some].astype(np.int64))
+    # persons in shelter per day (the runs of one person are disjoint), then per year
+    d0, span = int(begin.min()), int(finish.max() - begin.min())
+    in_shelter = np.cumsum(np.bincount(begin - d0, minlength=span + 1) - np.bincount(finish - d0, minlength=span + 1))[:span]
+    year = (np.arange(d0, d0 + span).astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970)
+    slot = year - year[0]
     in_force = np.datetime64(pd.Timestamp(params["reimbursement.new_rules_from"]).date(), "D").astype(np.int64)
-    after = day >= in_force
-    reimbursable = np.zeros(len(day), dtype=bool)
-    reimbursable[after] = _reimbursed_by_person(who[after], day[after].astype("datetime64[D]"), params)
-    year = day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
-    slot = year - year.min()
+    after = np.arange(d0, d0 + span) >= in_force
+    # the new-rule period's nights, night by night, sorted by person then night
+    first = np.maximum(begin, in_force)
+    n = np.clip(finish - first, 0, None)
+    night = np.repeat(first, n) + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    reimbursed = night[_reimbursed_by_person(np.repeat(who, n), night.astype("datetime64[D]"), params)]
     table = pd.DataFrame({
-        "nights_110": np.bincount(slot),
-        "nights_110_after": np.bincount(slot, weights=after),
-        "nights_110_reimbursable": np.bincount(slot, weights=reimbursable),
-    }, index=pd.Index((np.arange(slot.max() + 1) + year.min()).astype(np.int32), name="year"))
+        "nights_110": np.bincount(slot, weights=in_shelter),
+        "nights_110_after": np.bincount(slot, weights=in_shelter * after),
+        "nights_110_reimbursable": np.bincount(slot[reimbursed - d0], minlength=slot[-1] + 1),
+    }, index=pd.Index((np.arange(slot[-1] + 1) + year[0]).astype(np.int32), name="year"))
     return table[table["nights_110"] > 0].astype(float)
 
 
 def _overlap_days_by_year(lo: pd.Series, hi: pd.Series, years, weight: pd.Series | None = None) -> pd.Series:
-    """Days of [lo, hi) falling in each calendar year, summed over rows (times ``weight``)."""
-    out = {}
-    for year in years:
-        a = lo.clip(lower=pd.Timestamp(year, 1, 1))
-        b = hi.clip(upper=pd.Timestamp(year + 1, 1, 1))
-        days = (b - a).dt.days.clip(lower=0)
-        out[year] = float((days if weight is None else days * weight).sum())
-    return pd.Series(out, dtype=float)
+    """Days of [lo, hi) falling in each calendar year, summed over rows (times ``weight``);
+    all years at once. Rows missing a date (or the weight) count nothing."""
+    years = np.asarray(list(years), dtype=np.int64)
+    lo_ns, hi_ns = lo.to_numpy("datetime64[ns]"), hi.to_numpy("datetime64[ns]")
+    w = np.ones(len(lo)) if weight is None else weight.to_numpy(dtype=float, na_value=np.nan)
+    valid = ~np.isnat(lo_ns) & ~np.isnat(hi_ns) & ~np.isnan(w)
+    empty = np.datetime64(0, "ns")  # an empty span for the rows that count nothing
+    lo_ns, hi_ns = np.where(valid, lo_ns, empty)[None, :], np.where(valid, hi_ns, empty)[None, :]
+    first = (years - 1970).astype("datetime64[Y]").astype("datetime64[ns]")[:, None]
+    after = (years + 1 - 1970).astype("datetime64[Y]").astype("datetime64[ns]")[:, None]
+    days = np.clip((np.minimum(hi_ns, after) - np.maximum(lo_ns, first)) // np.timedelta64(1, "D"), 0, None)
+    return pd.Series((days * np.where(valid, w, 0.0)).sum(axis=1), index=years, dtype=float)  # (years, rows)
 
 
 def support_months(support: pd.DataFrame, episodes: pd.DataFrame, month: pd.Period, params) -> pd.DataFrame:

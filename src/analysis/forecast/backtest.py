@@ -70,31 +70,11 @@ def default_origins(n: int, horizon: int, count: int, min_train: int = 36) -> ra
     return range(max(min_train - 1, last - count + 1), last + 1)
 
 
-def cut_to(tables: dict[str, pd.DataFrame], month: pd.Period) -> dict[str, pd.DataFrame]:
-    """Episodes, tenancies and support as they looked at the end of ``month``:
-    later starts dropped, later ends not yet happened (data contract §4)."""
-    from analysis.months import day_after, month_end
-
-    last, stop = month_end(month), day_after(month)
-    spans = {"episodes": ("start", "end"), "tenancies": ("moved_in", "moved_out"), "support": ("start", "end")}
-    out = dict(tables)
-    for name, (begin, end) in spans.items():
-        df = tables[name][tables[name][begin] <= last].copy()
-        later = df[end] > last
-        df.loc[later, end] = pd.NaT
-        if name == "episodes":
-            df.loc[later, "discharge_category"] = pd.NA
-            df["open"] = df["end"].isna()
-            df["nights"] = (df["end"].fillna(stop).clip(upper=stop) - df["start"]).dt.days.clip(lower=1)
-        out[name] = df
-    return out
-
-
 def local_backtest(tables: dict[str, pd.DataFrame], month: pd.Period, params, origins: int | None = None) -> pd.DataFrame:
     """Backtest of the stock-and-flow model on the month-end shelter stock, against
     seasonal naive and Little's law, over the last ``forecast.backtest_origins`` origins."""
     from analysis.forecast.flows import history_months, spell_flows
-    from analysis.forecast.model import fit
+    from analysis.forecast.model import History, fit_history
     from analysis.forecast.simulate import simulate
 
     ep = tables["episodes"]
@@ -108,11 +88,11 @@ def local_backtest(tables: dict[str, pd.DataFrame], month: pd.Period, params, or
     horizon = int(params["forecast.backtest_horizon_months"])
     paths = int(params["forecast.backtest_paths"])
     seed = int(params["forecast.seed"])
+    history = History.from_tables(tables["episodes"], tables["tenancies"], tables["support"], params)
 
     def model(origin: int, h: int) -> np.ndarray:
         at = months[origin]
-        fitted = fit(**{k: v for k, v in cut_to(tables, at).items() if k in ("episodes", "tenancies", "support")},
-                     month=at, params=params)
+        fitted = fit_history(history.cut(at), at, params)  # the tables as they looked at the end of ``at``
         future = pd.period_range(at + 1, periods=h, freq="M")
         sim = simulate(fitted.rates, fitted.state, future, np.full(h, np.inf), paths, seed)
         return np.median(sim.series["shelter_stock"], axis=0)

@@ -13,11 +13,16 @@ import pandas as pd
 HOUSING_CATEGORIES = ("egen_bolig", "udslusningsbolig", "skaev_bolig")
 
 
+def month_numbers(dates: np.ndarray) -> np.ndarray:
+    """Months since 1970-01 (a monthly Period's ordinal) as floats, NaN for NaT (datetime64 input)."""
+    months = dates.astype("datetime64[M]").astype(np.int64).astype(float)
+    months[np.isnat(dates)] = np.nan
+    return months
+
+
 def month_index(dates: pd.Series | pd.DatetimeIndex, origin: pd.Period) -> np.ndarray:
     """Months since ``origin`` as floats (NaN for NaT), so spells compare as integers."""
-    d = pd.DatetimeIndex(dates)
-    idx = (d.year - origin.year) * 12 + (d.month - origin.month)
-    return np.where(d.isna(), np.nan, idx).astype(float)
+    return month_numbers(pd.DatetimeIndex(dates).to_numpy()) - origin.ordinal
 
 
 def spell_flows(start: pd.Series, end: pd.Series, months: pd.PeriodIndex) -> pd.DataFrame:
@@ -58,17 +63,21 @@ def arrival_kind(episodes: pd.DataFrame, lookback_months: int) -> pd.Series:
     """``new`` / ``returning`` per episode: returning when an earlier episode of the
     person ended within the look-back (data contract §4, Arrivals)."""
     ep = episodes.sort_values(["person_id", "start"])
-    returning = returning_in_sorted(ep, lookback_months)
+    returning = returning_in_sorted(pd.factorize(ep["person_id"])[0], ep["start"].to_numpy("datetime64[ns]"),
+                                    ep["end"].to_numpy("datetime64[ns]"), lookback_months)
     return pd.Series(np.where(returning, "returning", "new"), index=ep.index).reindex(episodes.index)
 
 
-def returning_in_sorted(ep_sorted: pd.DataFrame, lookback_months: int, by_person=None) -> np.ndarray:
-    """``arrival_kind`` == returning, for episodes already sorted by person and start
-    (``by_person``: their groupby on person_id, when the caller has made it)."""
-    groups = ep_sorted.groupby("person_id", sort=False) if by_person is None else by_person
-    prev_end = groups["end"].shift()
-    returning = prev_end.notna() & (ep_sorted["start"] - prev_end <= pd.Timedelta(days=round(lookback_months * 30.4375)))
-    return returning.to_numpy(bool)
+def returning_in_sorted(person: np.ndarray, start: np.ndarray, end: np.ndarray, lookback_months: int) -> np.ndarray:
+    """``arrival_kind`` == returning, for episodes already sorted by person (integer codes,
+    -1 = missing) and start; arrays, so the model's fit reuses one sort for every origin."""
+    same = np.zeros(len(person), bool)
+    same[1:] = (person[1:] == person[:-1]) & (person[1:] >= 0)
+    prev_end = np.empty_like(end)
+    prev_end[:1] = np.datetime64("NaT")
+    prev_end[1:] = end[:-1]
+    lookback = np.timedelta64(round(lookback_months * 30.4375), "D")
+    return same & ~np.isnat(prev_end) & (start - prev_end <= lookback)
 
 
 def system_flows(
@@ -82,13 +91,10 @@ def system_flows(
     returning, exits to housing / other), housed-from-homelessness tenancies and
     active support by method."""
     shelter = spell_flows(episodes["start"], episodes["end"], months).add_prefix("shelter_")
-    kind = arrival_kind(episodes, lookback_months)
-    period = pd.PeriodIndex(episodes["start"], freq="M").strftime("%Y-%m")
-    arrivals = pd.crosstab(period, kind).reindex(shelter.index, fill_value=0)
+    arrivals = _counts_by_month(episodes["start"], arrival_kind(episodes, lookback_months).to_numpy(), months)
     ended = episodes["end"].notna()
-    end_period = pd.PeriodIndex(episodes.loc[ended, "end"], freq="M").strftime("%Y-%m")
-    to_housing = episodes.loc[ended, "discharge_category"].isin(HOUSING_CATEGORIES)
-    exits = pd.crosstab(end_period, np.where(to_housing, "exits_housing", "exits_other")).reindex(shelter.index, fill_value=0)
+    to_housing = episodes.loc[ended, "discharge_category"].isin(HOUSING_CATEGORIES).to_numpy()
+    exits = _counts_by_month(episodes.loc[ended, "end"], np.where(to_housing, "exits_housing", "exits_other"), months)
     out = shelter.join(arrivals.add_prefix("arrivals_")).join(exits)
     housed = tenancies[tenancies["housed_from_homelessness"].astype(bool)]
     out = out.join(spell_flows(housed["moved_in"], housed["moved_out"], months)[["stock"]].rename(columns={"stock": "housed"}))
@@ -98,3 +104,16 @@ def system_flows(
         if col not in out:
             out[col] = 0
     return out
+
+
+def _counts_by_month(dates: pd.Series, labels: np.ndarray, months: pd.PeriodIndex) -> pd.DataFrame:
+    """Rows by month of ``months`` and label, a column per label that occurs (sorted): what
+    ``pd.crosstab`` of month and label reindexed to ``months`` gives, by integer counting."""
+    pos = month_index(dates, months[0])
+    dated = ~np.isnan(pos)
+    names, code = np.unique(np.asarray(labels)[dated], return_inverse=True)
+    pos = pos[dated]
+    inside = (pos >= 0) & (pos < len(months))
+    counts = np.zeros((len(months), len(names)), dtype=np.int64)
+    np.add.at(counts, (pos[inside].astype(int), code[inside]), 1)
+    return pd.DataFrame(counts, index=pd.Index(months.strftime("%Y-%m"), name="period"), columns=names.tolist())

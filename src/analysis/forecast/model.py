@@ -7,16 +7,20 @@ stationary history reproduces it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from analysis.forecast.flows import HOUSING_CATEGORIES, month_index, returning_in_sorted
+from analysis.forecast.flows import HOUSING_CATEGORIES, month_numbers, returning_in_sorted
 from analysis.forecast.segments import SEGMENTS, episode_segments
 from analysis.forecast.simulate import METHODS, S107_BINS, Rates, State
+from analysis.months import day_after, month_end
 
 DESTINATIONS = ("housing", "s107", "elsewhere", "gone")
+_NAT = np.datetime64("NaT", "ns")
+_NEVER = np.datetime64(np.iinfo(np.int64).max, "ns")  # pd.Timestamp.max: "no move-out yet" sorts last
+_DAY = np.timedelta64(1, "D")
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,102 @@ def _seasonal_trend(counts: pd.Series, cap: float) -> tuple[float, float, np.nda
     return level, growth, seasonal
 
 
+def _method_index(methods: pd.Series) -> np.ndarray:
+    """Index into ``METHODS`` (-1 for anything else, missing included)."""
+    return pd.Index(METHODS).get_indexer(methods)
+
+
+def _not_yet(ends: np.ndarray, last: np.datetime64) -> tuple[np.ndarray, np.ndarray]:
+    """End dates after ``last`` cleared (not yet happened at ``last``), and which were."""
+    later = ends > last
+    return np.where(later, _NAT, ends), later
+
+
+@dataclass(frozen=True)
+class History:
+    """What ``fit`` reads from the episodes, tenancies and support tables, as arrays.
+
+    Built once; ``cut`` gives the history as known at an earlier month with masks,
+    so the backtest's origins share the sorting by person, the person codes and the
+    tenancy-episode merge instead of redoing them on cut frames.
+    """
+
+    person: np.ndarray  # episodes, sorted by person then start: person codes
+    start: np.ndarray  # datetime64[ns]
+    end: np.ndarray  # datetime64[ns], NaT = open
+    start_month: np.ndarray  # month_numbers(start)
+    end_month: np.ndarray  # month_numbers(end)
+    nights: np.ndarray  # float
+    dest: np.ndarray  # index into DESTINATIONS
+    moved_in: np.ndarray  # tenancies housed from homelessness, table order: datetime64[ns]
+    moved_out: np.ndarray
+    tenancy_method: np.ndarray  # index into METHODS, "none" for any other
+    tenancy_key: np.ndarray  # (person, method) code, compared with support_key
+    allocation: np.ndarray  # allocation codes, -1 = missing
+    return_allocation: np.ndarray  # episodes that end a tenancy if first (see _tenancy_ends), by allocation, start
+    return_start: np.ndarray
+    support_start: np.ndarray  # support courses, table order
+    support_end: np.ndarray
+    support_method: np.ndarray  # index into METHODS, "none" for any other
+    support_key: np.ndarray
+
+    @classmethod
+    def from_tables(cls, episodes: pd.DataFrame, tenancies: pd.DataFrame, support: pd.DataFrame, params) -> History:
+        """The arrays of a month's tables (as ``read_month_tables`` gives them)."""
+        person = pd.factorize(episodes["person_id"], sort=True)[0]
+        start, end = episodes["start"].to_numpy("datetime64[ns]"), episodes["end"].to_numpy("datetime64[ns]")
+        # the order of sort_values(["person_id", "start"]): stable, missing starts last
+        order = np.lexsort((np.where(np.isnat(start), _NEVER, start), person))
+        cat = episodes["discharge_category"].astype("string")
+        dest = np.select(
+            [cat.isin(HOUSING_CATEGORIES).to_numpy(bool, na_value=False), (cat == "botilbud").to_numpy(bool, na_value=False),
+             (cat == "doed").to_numpy(bool, na_value=False)],
+            [DESTINATIONS.index("housing"), DESTINATIONS.index("s107"), DESTINATIONS.index("gone")],
+            default=DESTINATIONS.index("elsewhere"))
+        ten = tenancies[tenancies["housed_from_homelessness"].astype(bool)]
+        allocation = pd.factorize(ten["allocation_id"])[0]
+        return_allocation, return_start = _return_candidates(
+            ten.assign(_allocation=allocation), episodes, int(params["forecast.housing_return_window_days"]))
+        # (person, method) codes over both tables: which tenancies have their method's course open
+        people = pd.factorize(pd.concat([ten["person_id"], support["person_id"]], ignore_index=True),
+                              use_na_sentinel=False)[0]
+        none = METHODS.index("none")
+        tenancy_method = _method_index(ten["support_method"])
+        tenancy_method[tenancy_method < 0] = none
+        support_code = _method_index(support["method"])
+        width = len(METHODS) + 1  # method code + 1; 0 = a course method no tenancy has
+        return cls(
+            person=person[order], start=start[order], end=end[order], start_month=month_numbers(start)[order],
+            end_month=month_numbers(end)[order], nights=episodes["nights"].to_numpy(dtype=float)[order], dest=dest[order],
+            moved_in=ten["moved_in"].to_numpy("datetime64[ns]"), moved_out=ten["moved_out"].to_numpy("datetime64[ns]"),
+            tenancy_method=tenancy_method, tenancy_key=people[:len(ten)] * width + tenancy_method + 1,
+            allocation=allocation, return_allocation=return_allocation, return_start=return_start,
+            support_start=support["start"].to_numpy("datetime64[ns]"), support_end=support["end"].to_numpy("datetime64[ns]"),
+            support_method=np.where(support_code < 0, none, support_code), support_key=people[len(ten):] * width + support_code + 1,
+        )
+
+    def cut(self, month: pd.Period) -> History:
+        """The history as known at the end of ``month`` (data contract §4): later starts dropped,
+        later ends not yet happened, with the discharge category they imply, and nights
+        censored at the day after ``month``."""
+        last, stop = month_end(month).to_datetime64(), day_after(month).to_datetime64()
+        ep, ten, sup = self.start <= last, self.moved_in <= last, self.support_start <= last
+        start = self.start[ep]
+        end, later = _not_yet(self.end[ep], last)
+        nights = np.maximum((np.minimum(np.where(np.isnat(end), stop, end), stop) - start) // _DAY, 1)
+        returns = self.return_start <= last
+        return replace(
+            self, person=self.person[ep], start=start, end=end, start_month=self.start_month[ep],
+            end_month=np.where(later, np.nan, self.end_month[ep]), nights=nights.astype(float),
+            dest=np.where(later, DESTINATIONS.index("elsewhere"), self.dest[ep]),
+            moved_in=self.moved_in[ten], moved_out=_not_yet(self.moved_out[ten], last)[0],
+            tenancy_method=self.tenancy_method[ten], tenancy_key=self.tenancy_key[ten], allocation=self.allocation[ten],
+            return_allocation=self.return_allocation[returns], return_start=self.return_start[returns],
+            support_start=self.support_start[sup], support_end=_not_yet(self.support_end[sup], last)[0],
+            support_method=self.support_method[sup], support_key=self.support_key[sup],
+        )
+
+
 def fit(
     episodes: pd.DataFrame,
     tenancies: pd.DataFrame,
@@ -102,6 +202,11 @@ def fit(
     params,
 ) -> Fitted:
     """Fit rates on the ``forecast.estimation_months`` up to M and take the stocks at M."""
+    return fit_history(History.from_tables(episodes, tenancies, support, params), month, params)
+
+
+def fit_history(h: History, month: pd.Period, params) -> Fitted:
+    """``fit`` on a history already in arrays (the backtest cuts one history per origin)."""
     W = int(params["forecast.estimation_months"])
     D = int(params["forecast.duration_bins"])
     K = int(params["definitions.new_arrival_lookback_months"])
@@ -110,10 +215,8 @@ def fit(
     last = (month - origin).n
     n_seg = len(SEGMENTS)
 
-    ep = episodes.copy()
-    ep["segment"] = episode_segments(ep, month, params)
-    seg = ep["segment"].map({s: i for i, s in enumerate(SEGMENTS)}).to_numpy()
-    ks, ke = month_index(ep["start"], origin), month_index(ep["end"], origin)
+    seg = episode_segments(h.person, h.start, h.end, month, params)
+    ks, ke = h.start_month - origin.ordinal, h.end_month - origin.ordinal
     in_window = (ks > last - W) & (ks <= last)
 
     # length of stay: exit within the arrival month, then by month-end bins
@@ -124,63 +227,55 @@ def fit(
     ev, ex = discrete_hazard(ks[lasted], ke[lasted], seg[lasted], n_seg, D, last, W)
     exit_hazard = _shrunk(ev, ex, prior)
     in_out_spells = in_window & (ke == ks)
-    in_out = (pd.Series(ep["nights"].to_numpy(dtype=float)[in_out_spells]).groupby(seg[in_out_spells]).mean()
-              .reindex(range(n_seg), fill_value=1.0).to_numpy())
+    n_in_out = np.bincount(seg[in_out_spells], minlength=n_seg)
+    in_out_total = np.bincount(seg[in_out_spells], weights=h.nights[in_out_spells], minlength=n_seg)
+    in_out = np.where(n_in_out > 0, in_out_total / np.maximum(n_in_out, 1), 1.0)  # mean nights, 1 if none
 
     # where exits go
     ended_in_window = (ke > last - W) & (ke <= last)
-    cat = ep["discharge_category"].astype("string")
-    dest_of = np.select(
-        [cat.isin(HOUSING_CATEGORIES).to_numpy(bool, na_value=False), (cat == "botilbud").to_numpy(bool, na_value=False),
-         (cat == "doed").to_numpy(bool, na_value=False)],
-        [0, 1, 3], default=2)
     counts = np.zeros((n_seg, len(DESTINATIONS)))
-    np.add.at(counts, (seg[ended_in_window], dest_of[ended_in_window]), 1)
+    np.add.at(counts, (seg[ended_in_window], h.dest[ended_in_window]), 1)
     dest = _shares(counts, prior=5)
 
     # returns: from an episode's end to the person's next start within K months, by months since
     # exit, pooled over segments: a person's segment is known only once their history has
     # unfolded, so segment-specific return rates would be biased low for the current pool.
     # Those who come back are assigned segments in the proportions observed among returners.
-    ep_sorted = ep.assign(_ks=ks, _ke=ke, _dest=dest_of, _seg=seg).sort_values(["person_id", "start"])
-    by_person = ep_sorted.groupby("person_id", sort=False)
-    nxt = by_person["_ks"].shift(-1).to_numpy()
-    o_ke = ep_sorted["_ke"].to_numpy()
-    ended = ~np.isnan(o_ke)
-    to_elsewhere = ended & (ep_sorted["_dest"].to_numpy() == 2)
-    quick = to_elsewhere & (nxt == o_ke)
-    seen = to_elsewhere & (o_ke > last - W) & (o_ke <= last)
+    nxt = np.full(len(ks), np.nan)
+    has_next = np.flatnonzero(h.person[1:] == h.person[:-1])
+    nxt[has_next] = ks[has_next + 1]
+    ended = ~np.isnan(ke)
+    to_elsewhere = ended & (h.dest == DESTINATIONS.index("elsewhere"))
+    quick = to_elsewhere & (nxt == ke)
+    seen = to_elsewhere & (ke > last - W) & (ke <= last)
     quick_return = np.full(n_seg, ((seen & quick).sum() + 0.5) / (seen.sum() + 1))
-    pooled, _ = _return_hazard(ep_sorted, nxt, to_elsewhere & ~quick, K, K, last, W, prior)
+    pooled, _ = _return_hazard(ke, nxt, to_elsewhere & ~quick, K, K, last, W, prior)
     return_hazard = np.repeat(pooled, n_seg, axis=0)
-    came_back = to_elsewhere & (nxt - o_ke <= K) & (nxt > last - W) & (nxt <= last)
-    return_mix = np.bincount(ep_sorted["_seg"].to_numpy().astype(int)[came_back], minlength=n_seg) + 1.0
+    came_back = to_elsewhere & (nxt - ke <= K) & (nxt > last - W) & (nxt <= last)
+    return_mix = np.bincount(seg[came_back], minlength=n_seg) + 1.0
     return_mix /= return_mix.sum()
-    _, s107_return = _return_hazard(ep_sorted, nxt, ended & (ep_sorted["_dest"].to_numpy() == 1), K, 1, last, W, prior)
+    _, s107_return = _return_hazard(ke, nxt, ended & (h.dest == DESTINATIONS.index("s107")), K, 1, last, W, prior)
     s107_mix = counts[:, 1] + 1.0
     s107_mix /= s107_mix.sum()
 
     # arrivals: new arrivals by month (returning ones come from the model's own pools)
-    # arrival_kind(ep, K), from the sort and grouping already made
-    kind = pd.Series(np.where(returning_in_sorted(ep_sorted, K, by_person), "returning", "new"),
-                     index=ep_sorted.index).reindex(ep.index)
-    months = pd.period_range(month - max(W, 36) + 1, month, freq="M")
-    new_by_month = (
-        pd.Series(1, index=pd.PeriodIndex(ep.loc[kind == "new", "start"], freq="M"))
-        .groupby(level=0).sum().reindex(months, fill_value=0).astype(float)
-    )
-    new_by_month.index = new_by_month.index.to_timestamp()
+    new = ~returning_in_sorted(h.person, h.start, h.end, K)
+    n_months = max(W, 36)
+    recent_new = new & (ks > last - n_months) & (ks <= last)
+    new_by_month = pd.Series(
+        np.bincount((ks[recent_new] - (last - n_months + 1)).astype(int), minlength=n_months).astype(float),
+        index=pd.period_range(month - n_months + 1, month, freq="M").to_timestamp())
     level, trend, seasonal = _seasonal_trend(new_by_month, float(params["forecast.trend_cap"]))
     # the mix comes from arrivals old enough to have shown chronic use; recent ones all look transitional
     lag = int(np.ceil(float(params["forecast.chronic_min_nights"]) / 30.4375))
-    seasoned = (ks > last - W - lag) & (ks <= last - lag) & (kind == "new").to_numpy()
+    seasoned = (ks > last - W - lag) & (ks <= last - lag) & new
     new_mix = np.bincount(seg[seasoned], minlength=n_seg) + 1.0
     new_mix /= new_mix.sum()
     housing_mix = counts[:, 0] + 1.0
     housing_mix /= housing_mix.sum()
 
-    housing_exits = (dest_of == 0) & ended_in_window
-    housing = _housing_rates(tenancies, ep, support, housing_exits.sum(), origin, last, W, params)
+    housing_exits = (h.dest == DESTINATIONS.index("housing")) & ended_in_window
+    housing = _housing_rates(h, housing_exits.sum(), origin, last, W)
     s107_exit = 1 - np.exp(-1 / float(params["forecast.s107_mean_stay_months"]))
     recent = housing_exits & (ke > last - 12)
     supply = recent.sum() / 12 * float(params["forecast.housing_supply_headroom"])
@@ -193,7 +288,7 @@ def fit(
         in_out_nights=in_out, **housing.rates, s107_exit=float(s107_exit), supply=float(supply),
         trend_damping=float(params["forecast.trend_damping"]),
     )
-    state = _state_at(ep_sorted, nxt, housing, support, month, origin, D, K, s107_exit)
+    state = _state_at(h, ks, ke, seg, nxt, housing, last, D, K, s107_exit)
     entry_mix = np.bincount(seg[(ks > last - W - lag) & (ks <= last - lag)], minlength=n_seg) + 1.0
     state.shelter = _unfold_segments(state.shelter, entry_mix / entry_mix.sum(), entry_exit, exit_hazard)
     return Fitted(rates, state, month)
@@ -201,46 +296,42 @@ def fit(
 
 @dataclass(frozen=True)
 class _Housing:
-    """Housing rates plus what the stocks at M need: the tracked tenancies, their
-    method index and the month each leaves the housed compartments."""
+    """Housing rates plus what the stocks at M need: the month each tracked tenancy
+    moved in and the month it leaves the housed compartments (from the origin)."""
 
     rates: dict
-    tenancies: pd.DataFrame
-    method: np.ndarray
+    moved_in: np.ndarray
     leaves: np.ndarray
 
 
-def _housing_rates(tenancies: pd.DataFrame, episodes: pd.DataFrame, support: pd.DataFrame, housing_exits: int,
-                   origin: pd.Period, last: int, W: int, params) -> _Housing:
+def _housing_rates(h: History, housing_exits: int, origin: pd.Period, last: int, W: int) -> _Housing:
     """Support-method mix, move-outs, returns and support ends of tenancies housed from homelessness."""
-    ten = tenancies[tenancies["housed_from_homelessness"].astype(bool)].copy()
-    method = ten["support_method"].astype(str).where(ten["support_method"].isin(METHODS), "none")
-    m_idx = method.map({m: i for i, m in enumerate(METHODS)}).to_numpy()
-    t_ks = month_index(ten["moved_in"], origin)
+    m_idx = h.tenancy_method
+    t_ks = month_numbers(h.moved_in) - origin.ordinal
     window_moves = (t_ks > last - W) & (t_ks <= last)
     method_share = np.bincount(m_idx[window_moves], minlength=len(METHODS)) + 0.5
     method_share /= method_share.sum()
     tenancy_share = float(min(1.0, window_moves.sum() / max(housing_exits, 1)))
-    t_ke, returned = _tenancy_ends(ten, episodes, origin, int(params["forecast.housing_return_window_days"]))
+    t_end, returned = _tenancy_ends(h)
+    t_ke = t_end - origin.ordinal
     ev, ex = discrete_hazard(t_ks, t_ke, m_idx, len(METHODS), 1, last, W)
     ev_ret, _ = discrete_hazard(t_ks, t_ke, m_idx, len(METHODS), 1, last, W, event=returned)
     housed_return = (ev_ret[:, 0] + 0.1) / (ex[:, 0] + 10)
     housed_leave = np.clip((ev[:, 0] - ev_ret[:, 0] + 0.1) / (ex[:, 0] + 10), 0, 1)
-    sup_m = support["method"].map({m: i for i, m in enumerate(METHODS)}).fillna(len(METHODS) - 1).astype(int).to_numpy()
-    ev, ex = discrete_hazard(month_index(support["start"], origin), month_index(support["end"], origin), sup_m,
-                             len(METHODS), 1, last, W)
+    ev, ex = discrete_hazard(month_numbers(h.support_start) - origin.ordinal, month_numbers(h.support_end) - origin.ordinal,
+                             h.support_method, len(METHODS), 1, last, W)
     support_end = (ev[:, 0] + 0.5) / (ex[:, 0] + 1)
     support_end[METHODS.index("none")] = 0.0
     rates = {"method_share": method_share, "tenancy_share": tenancy_share, "support_end": support_end,
              "housed_return": housed_return, "housed_leave": housed_leave}
-    return _Housing(rates, ten, m_idx, t_ke)
+    return _Housing(rates, t_ks, t_ke)
 
 
-def _return_hazard(ep_sorted: pd.DataFrame, nxt: np.ndarray, spells: np.ndarray, K: int, n_bins: int, last: int,
+def _return_hazard(ke: np.ndarray, nxt: np.ndarray, spells: np.ndarray, K: int, n_bins: int, last: int,
                    W: int, prior: float) -> tuple[np.ndarray, float]:
     """Monthly chance of a new episode by month since an exit (spells selected, all segments
     together), and the same pooled over months."""
-    o_ks = ep_sorted["_ke"].to_numpy()[spells]
+    o_ks = ke[spells]
     o_ke = np.maximum(nxt[spells], o_ks + 1)
     came_back = o_ke - o_ks <= K
     aged_out = np.where(o_ks + K <= last, o_ks + K, np.nan)  # no longer "returning" after K months
@@ -249,21 +340,39 @@ def _return_hazard(ep_sorted: pd.DataFrame, nxt: np.ndarray, spells: np.ndarray,
     return _shrunk(ev, ex, prior), float((ev.sum() + 0.5) / (ex.sum() + 1))
 
 
-def _tenancy_ends(ten: pd.DataFrame, episodes: pd.DataFrame, origin: pd.Period, window_days: int) -> tuple[np.ndarray, np.ndarray]:
-    """Month a tracked tenancy leaves the housed compartments, and whether by a return.
+def _return_candidates(ten: pd.DataFrame, episodes: pd.DataFrame, window_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Episodes that would end a tenancy as a return if they were its first: starting after
+    move-in and before move-out + ``window_days``; their allocation codes (``ten["_allocation"]``)
+    and starts, sorted by allocation then start.
 
-    It ends at the first new episode after move-in when that starts before
-    move-out + ``window_days`` (a return), else at move-out.
+    Cutting the history to an earlier month only drops candidates that start after it (a
+    move-out cleared by the cut lies after every start kept), so this merge is made once.
     """
     starts = episodes[["person_id", "start"]].rename(columns={"start": "ep_start"})
-    pairs = ten[["allocation_id", "person_id", "moved_in", "moved_out"]].merge(starts, on="person_id", how="left")
+    pairs = ten[["_allocation", "person_id", "moved_in", "moved_out"]].merge(starts, on="person_id", how="left")
     limit = pairs["moved_out"] + pd.Timedelta(days=window_days)
-    hit = (pairs["ep_start"] > pairs["moved_in"]) & (limit.isna() | (pairs["ep_start"] <= limit))
-    first_return = pairs[hit].groupby("allocation_id")["ep_start"].min()
-    ret = ten["allocation_id"].map(first_return)
-    end = ret.where(ret.notna() & (ret < ten["moved_out"].fillna(pd.Timestamp.max)), ten["moved_out"])
-    returned = ret.notna().to_numpy()
-    return month_index(end, origin), returned
+    hit = (pairs["ep_start"] > pairs["moved_in"]) & (limit.isna() | (pairs["ep_start"] <= limit)) & (pairs["_allocation"] >= 0)
+    allocation = pairs.loc[hit, "_allocation"].to_numpy()
+    start = pairs.loc[hit, "ep_start"].to_numpy("datetime64[ns]")
+    order = np.lexsort((start, allocation))
+    return allocation[order], start[order]
+
+
+def _tenancy_ends(h: History) -> tuple[np.ndarray, np.ndarray]:
+    """Month number a tracked tenancy leaves the housed compartments, and whether by a return.
+
+    It ends at the first new episode after move-in when that starts before
+    move-out + ``forecast.housing_return_window_days`` (a return), else at move-out.
+    """
+    first = np.ones(len(h.return_allocation), bool)
+    first[1:] = h.return_allocation[1:] != h.return_allocation[:-1]
+    size = int(max(h.allocation.max(initial=-1), h.return_allocation.max(initial=-1))) + 1
+    first_return = np.full(size + 1, _NAT)  # the extra last slot answers allocation -1 (missing): none
+    first_return[h.return_allocation[first]] = h.return_start[first]
+    ret = first_return[h.allocation]
+    returned = ~np.isnat(ret)
+    end = np.where(returned & (ret < np.where(np.isnat(h.moved_out), _NEVER, h.moved_out)), ret, h.moved_out)
+    return month_numbers(end), returned
 
 
 def _unfold_segments(shelter: np.ndarray, entry_mix: np.ndarray, entry_exit: np.ndarray, hazard: np.ndarray) -> np.ndarray:
@@ -288,11 +397,10 @@ def _unfold_segments(shelter: np.ndarray, entry_mix: np.ndarray, entry_exit: np.
     return out
 
 
-def _state_at(ep_sorted, nxt, housing: "_Housing", support, month, origin, D, K, s107_exit) -> State:
+def _state_at(h: History, ks: np.ndarray, ke: np.ndarray, seg: np.ndarray, nxt: np.ndarray, housing: _Housing,
+              last: int, D: int, K: int, s107_exit: float) -> State:
     """Stocks at the end of M in the simulation's compartments."""
-    last = (month - origin).n
-    ks, ke = ep_sorted["_ks"].to_numpy(), ep_sorted["_ke"].to_numpy()
-    seg, dest = ep_sorted["_seg"].to_numpy().astype(int), ep_sorted["_dest"].to_numpy()
+    dest = h.dest
     n_seg = len(SEGMENTS)
     is_open = np.isnan(ke) & (ks <= last)
     shelter = np.zeros((n_seg, D), dtype=np.int64)
@@ -305,13 +413,9 @@ def _state_at(ep_sorted, nxt, housing: "_Housing", support, month, origin, D, K,
     expected = np.zeros(S107_BINS)
     np.add.at(expected, np.minimum(since[to107], S107_BINS - 1).astype(int), (1 - s107_exit) ** (since[to107] + 0.5))
     s107 = np.round(expected).astype(np.int64)
-    ten, m_idx, t_ke = housing.tenancies, housing.method, housing.leaves
-    t_ks = month_index(ten["moved_in"], origin)
+    t_ks, t_ke = housing.moved_in, housing.leaves
     open_ten = (t_ks <= last) & (np.isnan(t_ke) | (t_ke > last))
-    active = support[support["end"].isna()][["person_id", "method"]]
-    has = pd.MultiIndex.from_frame(active)
-    method_now = np.where(
-        pd.MultiIndex.from_arrays([ten["person_id"], pd.Series(METHODS, dtype=object)[m_idx].to_numpy()]).isin(has),
-        m_idx, METHODS.index("none"))
+    has = np.isin(h.tenancy_key, h.support_key[np.isnat(h.support_end)])  # the course of its method is open
+    method_now = np.where(has, h.tenancy_method, METHODS.index("none"))
     housed = np.bincount(method_now[open_ten], minlength=len(METHODS)).astype(np.int64)
     return State(shelter=shelter, elsewhere=elsewhere, s107=s107, housed=housed)

@@ -18,6 +18,7 @@ from analysis.forecast.simulate import METHODS, Paths, simulate
 from analysis.months import month_end, parse_month
 
 SUPPORT_METHODS = tuple(m for m in METHODS if m != "none")
+COST_COLUMNS = ("gross", "reimbursement_old", "reimbursement_new", "net_old", "net_new", "extra_cost")
 
 
 @dataclass(frozen=True)
@@ -64,10 +65,18 @@ def run_scenarios(fitted: Fitted, params, paths: int | None = None, seed: int | 
 
 
 def _quantiles(values: np.ndarray, intervals: list[float], axis: int = 0) -> dict[str, np.ndarray]:
-    """Median, mean and interval bounds across paths (``axis``, 0 unless paths are the last axis)."""
-    out = {"median": np.median(values, axis=axis), "mean": values.mean(axis=axis)}
+    """Median, mean and interval bounds across paths (``axis``, 0 unless paths are the last axis).
+
+    One sort along the paths serves every bound: the median is the mean of the middle
+    one or two sorted values (what ``np.median`` takes from its partition, NaN if any
+    is NaN), and ``np.quantile`` partitions sorted values cheaply.
+    """
+    ordered = np.sort(values, axis=axis)
+    n = values.shape[axis]
+    median = np.take(ordered, range((n - 1) // 2, n // 2 + 1), axis=axis).mean(axis=axis)
+    out = {"median": np.where(np.isnan(np.take(ordered, -1, axis=axis)), np.nan, median), "mean": values.mean(axis=axis)}
     probs = [q for cover in intervals for q in ((1 - cover) / 2, 1 - (1 - cover) / 2)]
-    bounds = np.quantile(values, probs, axis=axis) if probs else []  # one partition for all bounds
+    bounds = np.quantile(ordered, probs, axis=axis) if probs else []  # one partition for all bounds
     for k, cover in enumerate(intervals):
         pct = round(cover * 100)
         out[f"lo{pct}"] = bounds[2 * k]
@@ -109,7 +118,9 @@ def _yearly(values: np.ndarray, years: np.ndarray, how: str) -> tuple[np.ndarray
 
 
 def summarise(results: dict[str, Paths], capacity: Capacity, params) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Monthly and yearly tables of every measure, plus gaps against today's capacity."""
+    """Monthly and yearly tables of every measure, plus gaps against today's capacity.
+
+    A scenario's measures are stacked, so its statistics and rows are made in one go."""
     occupancy = float(params["targets.shelter_occupancy"])
     intervals = list(params["forecast.intervals"])
     scenarios = load_scenarios(params)
@@ -117,21 +128,29 @@ def summarise(results: dict[str, Paths], capacity: Capacity, params) -> tuple[pd
     for name, p in results.items():
         cap = capacity.for_scenario(scenarios[name])
         years = np.array([m.year for m in p.months])
+        labels = np.unique(years)
         measures = _measures(p, occupancy)
         measures[("places_110_gap", "")] = (measures[("places_110_needed", "")][0] - cap["places_110"], "mean")
         measures[("places_107_gap", "")] = (measures[("places_107_needed", "")][0] - cap["places_107"], "mean")
-        for (measure, breakdown), (values, how) in measures.items():
-            monthly.append(_frame(name, p.months.strftime("%Y-%m"), measure, breakdown, _quantiles(values, intervals)))
-            labels, per_year = _yearly(values, years, how)
-            yearly.append(_frame(name, labels.astype(str), measure, breakdown, _quantiles(per_year, intervals),
-                                 months=[int((years == y).sum()) for y in labels]))
+        keys = list(measures)
+        values = np.stack([v for v, _ in measures.values()])  # measures x paths x months
+        per_year = np.stack([_yearly(v, years, how)[1] for v, how in measures.values()])
+        monthly.append(_frame(name, p.months.strftime("%Y-%m"), keys, _quantiles(values, intervals, axis=1)))
+        yearly.append(_frame(name, labels.astype(str), keys, _quantiles(per_year, intervals, axis=1),
+                             months=[int((years == y).sum()) for y in labels]))
     return pd.concat(monthly, ignore_index=True), pd.concat(yearly, ignore_index=True)
 
 
-def _frame(scenario: str, periods, measure: str, breakdown: str, q: dict[str, np.ndarray], months=None) -> pd.DataFrame:
-    df = pd.DataFrame({"scenario": scenario, "period": list(periods), "measure": measure, "breakdown": breakdown, **q})
+def _frame(scenario: str, periods, keys: list[tuple[str, str]], q: dict[str, np.ndarray], months=None) -> pd.DataFrame:
+    """One scenario's rows: every (measure, breakdown) of ``keys`` by period; ``q`` is keys x periods."""
+    n = len(periods)
+    df = pd.DataFrame({
+        "scenario": scenario, "period": list(periods) * len(keys),
+        "measure": [m for m, _ in keys for _ in range(n)], "breakdown": [b for _, b in keys for _ in range(n)],
+        **{k: v.ravel() for k, v in q.items()},
+    })
     if months is not None:
-        df["months"] = months
+        df["months"] = months * len(keys)
     return df
 
 
@@ -143,7 +162,7 @@ def scenario_costs(results: dict[str, Paths], params, support_reimbursable_share
     """
     hf = [METHODS.index(m) for m in params["forecast.housing_first_methods"]]
     intervals = list(params["forecast.intervals"])
-    rows = []
+    frames = []
     for name, p in results.items():
         s = p.series
         years = np.array([m.year for m in p.months])
@@ -165,18 +184,18 @@ def scenario_costs(results: dict[str, Paths], params, support_reimbursable_share
         costs["year"] = np.tile(np.repeat(labels.astype(str), n_paths), 3)
         total = costs.groupby(["path", "year"], as_index=False)[["gross", "net_old", "net_new", "extra_cost"]].sum()
         total["area"] = "total"
-        costs = pd.concat([costs, total], ignore_index=True)
-        keys, columns = [], []
-        for (year, area), block in costs.groupby(["year", "area"]):
-            for col in ("gross", "reimbursement_old", "reimbursement_new", "net_old", "net_new", "extra_cost"):
-                if col not in block or block[col].isna().all():
-                    continue
-                keys.append((year, area, col))
-                columns.append(block[col].to_numpy())
-        if not columns:
+        # every (year, area) block holds one row per path, in path order (a stable sort keeps it)
+        costs = pd.concat([costs, total], ignore_index=True).sort_values(["year", "area"])
+        blocks = costs.iloc[::n_paths]
+        values = np.stack([costs[c].to_numpy(dtype=float).reshape(-1, n_paths) for c in COST_COLUMNS], axis=1)
+        values = values.reshape(-1, n_paths)  # (year, area, measure) x paths
+        kept = ~np.isnan(values).all(axis=1)  # the total has no reimbursement columns
+        if not kept.any():
             continue
-        q = _quantiles(np.stack(columns), intervals, axis=1)  # (year, area, measure) x paths, one call
-        for j, (year, area, col) in enumerate(keys):
-            rows.append({"scenario": name, "period": year, "measure": f"cost_{col}", "breakdown": area,
-                         **{k: float(v[j]) for k, v in q.items()}})
-    return pd.DataFrame(rows)
+        frames.append(pd.DataFrame({
+            "scenario": name, "period": np.repeat(blocks["year"].to_numpy(), len(COST_COLUMNS))[kept],
+            "measure": np.tile([f"cost_{c}" for c in COST_COLUMNS], len(blocks))[kept],
+            "breakdown": np.repeat(blocks["area"].to_numpy(), len(COST_COLUMNS))[kept],
+            **_quantiles(values[kept], intervals, axis=1),
+        }))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

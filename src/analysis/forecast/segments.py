@@ -14,36 +14,26 @@ from analysis.months import day_after
 SEGMENTS = ("transitional", "episodic", "chronic")
 
 
-def person_segments(
-    episodes: pd.DataFrame, month: pd.Period, window_months: int, chronic_min_nights: int, episodic_min_episodes: int
-) -> pd.Series:
-    """Segment of every person with an episode, from their use in the window up to M.
+def episode_segments(person: np.ndarray, start: np.ndarray, end: np.ndarray, month: pd.Period, params) -> np.ndarray:
+    """Index into ``SEGMENTS`` of every episode: its person's segment at M, from their use
+    in the ``forecast.segment_window_months`` up to M.
 
-    Chronic: at least ``chronic_min_nights`` nights in the window; episodic: not
-    chronic and at least ``episodic_min_episodes`` episodes touching the window;
-    transitional: the rest (including persons whose use lies before the window).
+    Chronic: at least ``forecast.chronic_min_nights`` nights in the window; episodic:
+    not chronic and at least ``forecast.episodic_min_episodes`` episodes touching the
+    window; transitional: the rest (including persons whose use lies before the window).
+    ``person`` holds integer codes (>= 0), ``start``/``end`` datetime64[ns] (NaT = open):
+    arrays, so the backtest's many origins share one factorisation of the person ids.
     """
     stop = day_after(month)
-    start = stop - pd.DateOffset(months=window_months)
-    begin = episodes["start"].clip(lower=start)
-    end = episodes["end"].fillna(stop).clip(upper=stop)
-    nights = (end - begin).dt.days.clip(lower=0)
-    touching = episodes["end"].isna() | (episodes["end"] >= start)
-    per_person = pd.DataFrame({"person_id": episodes["person_id"], "nights": nights, "n": touching.astype(int)})
-    agg = per_person.groupby("person_id").sum()
-    seg = np.where(
-        agg["nights"] >= chronic_min_nights, "chronic", np.where(agg["n"] >= episodic_min_episodes, "episodic", "transitional")
-    )
-    return pd.Series(seg, index=agg.index, name="segment")
-
-
-def episode_segments(episodes: pd.DataFrame, month: pd.Period, params) -> pd.Series:
-    """Segment per episode (the person's segment at M), parameters from ``forecast.*``."""
-    seg = person_segments(
-        episodes,
-        month,
-        params["forecast.segment_window_months"],
-        params["forecast.chronic_min_nights"],
-        params["forecast.episodic_min_episodes"],
-    )
-    return episodes["person_id"].map(seg).rename("segment")
+    window_start = (stop - pd.DateOffset(months=params["forecast.segment_window_months"])).to_datetime64()
+    begin = np.maximum(start, window_start)
+    finish = np.minimum(np.where(np.isnat(end), stop.to_datetime64(), end), stop.to_datetime64())
+    nights = np.clip((finish - begin) // np.timedelta64(1, "D"), 0, None)
+    touching = np.isnat(end) | (end >= window_start)
+    size = int(person.max()) + 1 if len(person) else 0
+    per_person_nights = np.bincount(person, weights=nights, minlength=size)
+    per_person_episodes = np.bincount(person, weights=touching, minlength=size)
+    seg = np.where(per_person_nights >= params["forecast.chronic_min_nights"], SEGMENTS.index("chronic"),
+                   np.where(per_person_episodes >= params["forecast.episodic_min_episodes"],
+                            SEGMENTS.index("episodic"), SEGMENTS.index("transitional")))
+    return seg[person]

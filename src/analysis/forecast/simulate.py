@@ -110,38 +110,45 @@ def _sparse_binomial(rng: np.random.Generator, n: np.ndarray, p: np.ndarray) -> 
     """``rng.binomial(n, p)`` drawn only where n > 0.
 
     NumPy's generator returns 0 for n = 0 without consuming random numbers, and
-    boolean indexing keeps C order, so this gives exactly the same draws (and
+    the cells are taken in C order, so this gives exactly the same draws (and
     leaves the generator in the same state) as the dense call; it only saves the
     per-element cost on the many empty cells.
     """
-    out = np.zeros(n.shape, dtype=np.int64)
-    mask = n > 0
-    out[mask] = rng.binomial(n[mask], np.broadcast_to(p, n.shape)[mask])
-    return out
+    flat = np.ascontiguousarray(n).reshape(-1)
+    cells = np.flatnonzero(flat > 0)  # a boolean mask's positions: faster than indexing with the mask
+    out = np.zeros(flat.shape, dtype=np.int64)
+    out[cells] = rng.binomial(flat[cells], np.broadcast_to(p, n.shape).reshape(-1)[cells])
+    return out.reshape(n.shape)
 
 
-def _grouped_binomial(rng: np.random.Generator, n: np.ndarray, p) -> np.ndarray:
-    """Binomial draws for ``n`` (paths first) with ``p`` varying over the other axes only.
+class _GroupedBinomial:
+    """Binomial draws for counts of one shape (paths first) with ``p`` varying over the other axes only.
 
     Same distribution as ``rng.binomial(n, p)``, drawn faster: only where n > 0, and
     in an order that puts equal (n, p) next to each other (by p, then n), because
     NumPy's binomial sampler skips its set-up when (n, p) repeats the previous draw.
     The draws are independent, so the order changes which random numbers go where,
-    not their distribution.
+    not their distribution. ``p`` is the same every month, so its grouping (sort key
+    and probability per cell) is made once per simulation rather than per draw.
     """
-    probs = np.broadcast_to(np.asarray(p, dtype=float), n.shape[1:]).reshape(-1)
-    values, group = np.unique(probs, return_inverse=True)
-    cap = 32767 // len(values) - 1  # the sort key must fit in int16 (NumPy radix-sorts those)
-    if cap < 1:
-        return _sparse_binomial(rng, n, p)
-    flat = n.reshape(-1)
-    idx = np.flatnonzero(flat)
-    counts = flat[idx]
-    g = group[idx % probs.size]
-    order = np.argsort((g * (cap + 1) + np.minimum(counts, cap)).astype(np.int16), kind="stable")
-    out = np.zeros(flat.shape, dtype=np.int64)
-    out[idx[order]] = rng.binomial(counts[order], values[g[order]])
-    return out.reshape(n.shape)
+
+    def __init__(self, p, shape: tuple[int, ...]):
+        self.p = np.broadcast_to(np.asarray(p, dtype=float), shape[1:])
+        values, group = np.unique(self.p.reshape(-1), return_inverse=True)
+        self.cap = 32767 // len(values) - 1  # the sort key must fit in int16 (NumPy radix-sorts those)
+        if self.cap >= 1:
+            self.key = np.tile((group * (self.cap + 1)).astype(np.int16), shape[0])  # p's rank, per flat cell
+            self.probs = np.tile(self.p.reshape(-1), shape[0])
+
+    def __call__(self, rng: np.random.Generator, n: np.ndarray) -> np.ndarray:
+        if self.cap < 1:
+            return _sparse_binomial(rng, n, self.p)
+        flat = n.reshape(-1)
+        idx = np.flatnonzero(flat != 0)  # on a boolean mask: several times faster than on the counts
+        cells = idx[np.argsort(self.key[idx] + np.minimum(flat[idx], self.cap).astype(np.int16), kind="stable")]
+        out = np.zeros(flat.shape, dtype=np.int64)
+        out[cells] = rng.binomial(flat[cells], self.probs[cells])
+        return out.reshape(n.shape)
 
 
 def damped_years(months: int, damping: float) -> float:
@@ -205,14 +212,22 @@ def simulate(
     out["housed_by_method"] = np.zeros((P, T, len(METHODS)))
     out["support_starts"] = np.zeros((P, T, len(METHODS)))
     out["arrivals_by_segment"] = np.zeros((P, T, n_seg))
-    share_cache: dict[float, np.ndarray] = {}
+    draw_returns = _GroupedBinomial(return_hazard, elsewhere.shape)
+    draw_housing = _GroupedBinomial(p_house[:, None], shelter.shape)
+    by_limit: dict[float, tuple[np.ndarray, np.ndarray, _GroupedBinomial]] = {}  # what the day limit decides
 
     for t, month in enumerate(months):
         days = month.days_in_month
         limit = float(day_limits[t])
-        if limit not in share_cache:
-            share_cache[limit] = reimbursable_share(n_bins, limit)
-        frac = share_cache[limit]
+        if limit not in by_limit:
+            frac = reimbursable_share(n_bins, limit)
+            # extended bin 0 (arrivals) and the stays' bins; the reform lever raises hazards beyond the limit
+            hazard = np.concatenate([rates.entry_exit[:, None], rates.exit_hazard], axis=1)
+            if knobs.long_stay_exit_factor != 1 and np.isfinite(limit):
+                beyond = frac < 1
+                hazard[:, beyond] = 1 - (1 - hazard[:, beyond]) ** knobs.long_stay_exit_factor
+            by_limit[limit] = frac, hazard, _GroupedBinomial(hazard[:, 1:], shelter.shape)
+        frac, hazard, draw_stays = by_limit[limit]
         # housed: returns, other move-outs, support ending
         back = rng.binomial(housed, rates.housed_return)
         housed -= back
@@ -222,7 +237,7 @@ def simulate(
         housed[:, none] += ended.sum(axis=1)
         from_housing = rng.multinomial(back.sum(axis=1), rates.housing_mix)
         # returns from elsewhere, then ageing of that pool
-        returned = _grouped_binomial(rng, elsewhere, return_hazard)
+        returned = draw_returns(rng, elsewhere)
         elsewhere -= returned
         returned = rng.multinomial(returned.sum(axis=(1, 2)), rates.return_mix)
         elsewhere[:, :, 1:] = elsewhere[:, :, :-1]
@@ -235,13 +250,8 @@ def simulate(
         returning = returned + from_housing + rng.multinomial(back_107.sum(axis=1), rates.s107_mix)
         # shelter: stays (bins 1..D) leave first, so that those who come back within the
         # month join this month's arrivals (extended bin 0)
-        hazard = np.concatenate([rates.entry_exit[:, None], rates.exit_hazard], axis=1)
-        if knobs.long_stay_exit_factor != 1 and np.isfinite(limit):
-            beyond = frac < 1
-            hazard = hazard.copy()
-            hazard[:, beyond] = 1 - (1 - hazard[:, beyond]) ** knobs.long_stay_exit_factor
-        leave_s = _grouped_binomial(rng, shelter, hazard[:, 1:])
-        house_s = _grouped_binomial(rng, leave_s, p_house[:, None])
+        leave_s = draw_stays(rng, shelter)
+        house_s = draw_housing(rng, leave_s)
         to107_s, else_s = _split(rng, (leave_s - house_s).sum(axis=2), p_107, p_gone)
         quick = rng.binomial(else_s, rates.quick_return)
         returning = returning + rng.multinomial(quick.sum(axis=1), rates.return_mix)
@@ -255,10 +265,12 @@ def simulate(
         demand = to_house.sum(axis=(1, 2))
         cap = rng.poisson(supply, size=P) if np.isfinite(supply) else np.full(P, np.iinfo(np.int64).max)
         ratio = np.where(demand > cap, cap / np.maximum(demand, 1), 1.0)
-        accepted = to_house.copy()
         rationed = np.flatnonzero(demand > cap)  # on the other paths ratio = 1: all accepted
-        accepted[rationed] = _sparse_binomial(rng, to_house[rationed], ratio[rationed, None, None])
-        leaving -= to_house - accepted
+        wanted = to_house[rationed]
+        accepted = _sparse_binomial(rng, wanted, ratio[rationed, None, None])
+        leaving[rationed] -= wanted - accepted
+        housed_now = demand.copy()  # those accepted into housing, per path
+        housed_now[rationed] = accepted.sum(axis=(1, 2))
         staying = stock - leaving
         to_107 = to107_s + to107_e
         gone_elsewhere = else_s - quick + else_e
@@ -278,7 +290,7 @@ def simulate(
         s107[:, 1:-1] = s107[:, :-2]
         s107[:, 0] = entries_107
         # new tenancies by support method
-        tracked = rng.binomial(accepted.sum(axis=(1, 2)), rates.tenancy_share)
+        tracked = rng.binomial(housed_now, rates.tenancy_share)
         starts = rng.multinomial(tracked, rates.method_share)
         housed += starts
 
@@ -288,7 +300,7 @@ def simulate(
         out["arrivals_new"][:, t] = new.sum(axis=1)
         out["arrivals_returning"][:, t] = returning.sum(axis=1)
         out["exits"][:, t] = leaving.sum(axis=(1, 2))
-        out["exits_housing"][:, t] = accepted.sum(axis=(1, 2))
+        out["exits_housing"][:, t] = housed_now
         out["housing_demand"][:, t] = demand
         out["s107_stock"][:, t] = s107.sum(axis=1)
         out["s107_days"][:, t] = s107_days
