@@ -6,15 +6,19 @@ so the report holds no logic and the same wording is testable.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from analysis.forecast.backtest import mase_summary
 from analysis.forecast.crosschecks import reconciliation
 from analysis.forecast.scenarios import KNOBS, load_scenarios
-from analysis.report import charts, fmt
+from analysis.report import fmt
 from analysis.report import params_table as danish_params
+
+if TYPE_CHECKING:  # matplotlib only in the chart functions: the forecast step's notebook draws none
+    from matplotlib.figure import Figure
 
 MEASURES_DA = {
     "shelter_stock": "Borgere på § 110-herberg (månedens udgang)",
@@ -105,6 +109,8 @@ def support_table(yearly: pd.DataFrame, scenario: str) -> pd.DataFrame:
 def scenario_chart(monthly: pd.DataFrame, measure: str, params, title: str, ylabel: str,
                    observed: pd.DataFrame | None = None, band: str = "80") -> Figure:
     """Median per scenario with its interval band; the observed history in black."""
+    from analysis.report import charts
+
     data = monthly[(monthly["measure"] == measure) & (monthly["breakdown"] == "")].copy()
     data["Scenarie"] = data["scenario"].map(short_labels(params))
     return charts.band_chart(data, "period", "median", f"lo{band}", f"hi{band}", hue="Scenarie", title=title,
@@ -162,6 +168,8 @@ def cost_by_area(costs: pd.DataFrame, scenario: str, year: str) -> pd.DataFrame:
 
 
 def extra_cost_chart(costs: pd.DataFrame, params) -> Figure:
+    from analysis.report import charts
+
     data = costs[(costs["breakdown"] == "total") & (costs["measure"] == "cost_extra_cost")].copy()
     data["Scenarie"] = data["scenario"].map(short_labels(params))
     data["mio"] = data["median"] / 1e6
@@ -201,6 +209,8 @@ def backtest_table(backtest: pd.DataFrame, horizon: int) -> pd.DataFrame:
 
 def backtest_chart(backtest: pd.DataFrame, horizon: int) -> Figure:
     """The forecasts for each target month made ``horizon`` months earlier, against the actual."""
+    from analysis.report import charts
+
     at = backtest[backtest["h"] == horizon].copy()
     at["period"] = (pd.PeriodIndex(at["origin"], freq="M") + horizon).strftime("%Y-%m")
     actual = at.drop_duplicates("period").assign(Metode="Faktisk", forecast=lambda d: d["actual"])

@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from matplotlib.ticker import FuncFormatter
+
+if TYPE_CHECKING:  # matplotlib only where a chart is drawn: the pipeline's other steps format text alone
+    from matplotlib.ticker import FuncFormatter
 
 MISSING = "–"
 """Shown for an unknown value (en dash), also in tables."""
@@ -113,6 +115,8 @@ def change(now: Any, before: Any, decimals: int = 0) -> str:
 
 def tick_formatter(decimals: int = 0, percent: bool = False) -> FuncFormatter:
     """Matplotlib tick formatter with Danish separators (``percent``: axis values are shares)."""
+    from matplotlib.ticker import FuncFormatter
+
     if percent:
         return FuncFormatter(lambda v, _pos: pct(v, decimals))
     return FuncFormatter(lambda v, _pos: number(v, decimals))

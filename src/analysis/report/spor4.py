@@ -12,15 +12,16 @@ import math
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
-import matplotlib.pyplot as plt
 import pandas as pd
-from matplotlib.figure import Figure
 
-from analysis.report import charts, fmt
+from analysis.report import fmt
 from analysis.report import show as out
 from analysis.subsidy import scenario_label
+
+if TYPE_CHECKING:  # matplotlib only in the functions that draw: the forecast step shows Spor 7 without charts
+    from matplotlib.figure import Figure
 
 NOT_YET = "endnu ikke tilgængelig"
 HIDDEN = "ikke vist (for få borgere)"
@@ -222,6 +223,10 @@ def projection_reading(figs: Figures, params: Mapping) -> str:
 def step_figure(curves: pd.DataFrame, value: str = "survival", ylabel: str = "Andel der stadig bor i boligen",
                 labels: Mapping[str, str] = METHOD_LABELS) -> Figure:
     """Step curves per group (Kaplan–Meier or cumulative incidence), with 95 % bands when the data has them."""
+    import matplotlib.pyplot as plt
+
+    from analysis.report import charts
+
     charts.apply_style()
     fig, ax = plt.subplots(figsize=charts.FIGSIZE, layout="constrained")
     for i, (group, part) in enumerate(curves.groupby("group", sort=False)):
@@ -250,6 +255,10 @@ def km_alt_text(figs: Figures, groups: list[str]) -> str:
 
 def projection_figure(figs: Figures, params: Mapping) -> Figure:
     """Share of subsidised tenants below the norm per future year, one line per income-growth scenario."""
+    import matplotlib.pyplot as plt
+
+    from analysis.report import charts
+
     charts.apply_style()
     fig, ax = plt.subplots(figsize=charts.FIGSIZE, layout="constrained")
     t = figs.table[figs.table["indicator"] == "subsidy_projection_below_norm_share"]
@@ -336,4 +345,3 @@ def show(ctx, indicators: pd.DataFrame) -> None:
                    alt="Linjer for andelen af lejere med midlertidigt statsligt huslejetilskud, der er under "
                        "rådighedsnormen år for år, mens tilskuddet trappes ned, for hver antagelse om indkomstvækst.",
                    caption="Fremskrevet andel under rådighedsnormen, efterhånden som tilskuddet trappes ned")
-    plt.close("all")
