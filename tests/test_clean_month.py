@@ -6,7 +6,7 @@ import pytest
 
 from analysis.clean import build_month
 from analysis.ingest import run_ingest
-from analysis.ingest.pseudonym import DEMO_KEY, ENV_KEY, ENV_KEY_FILE, person_ids
+from analysis.ingest.pseudonym import DEMO_KEY, ENV_KEY, ENV_KEY_FILE, Pseudonymiser
 from analysis.params import load_params
 from tests.fixtures.raw import delivery
 
@@ -14,7 +14,7 @@ M = pd.Period("2023-02", "M")
 
 
 def pid(cpr: str) -> str:
-    return person_ids(pd.Series([cpr]), DEMO_KEY).item()
+    return Pseudonymiser(DEMO_KEY).person_ids(pd.Series([cpr])).item()
 
 
 @pytest.fixture(scope="module")

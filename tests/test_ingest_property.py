@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis.ingest.quarantine import quarantine_rows
+from analysis.ingest.pseudonym import Pseudonymiser
 from analysis.ingest.reading import RawExtract
 from analysis.ingest.rules import check_extract
 from analysis.ingest.schemas import EXTRACTS
@@ -28,7 +29,7 @@ CELLS = {
 def test_rows_read_equals_clean_plus_quarantined(rows):
     frame = pd.DataFrame(rows, columns=list(CELLS), dtype=object).fillna("")
     raw = RawExtract("ophold", Path("ophold.csv"), frame, "csv", "utf-8", ";", ",")
-    checked = check_extract(raw, EXTRACTS["ophold"], b"k", pd.Timestamp("2023-04-03"),
+    checked = check_extract(raw, EXTRACTS["ophold"], Pseudonymiser(b"k"), pd.Timestamp("2023-04-03"),
                             {"shelters": pd.Index(["H1", "H2"])})
     quarantine = quarantine_rows("ophold", frame, checked, EXTRACTS["ophold"])
     assert len(frame) == len(checked.clean) + len(quarantine)

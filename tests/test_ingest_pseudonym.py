@@ -9,7 +9,7 @@ import pytest
 
 from analysis.ingest import PseudonymKeyError
 from analysis.ingest.pseudonym import (
-    DEMO_KEY, ENV_KEY, ENV_KEY_FILE, birth_year, load_key, normalise_cpr, person_ids, persons_from_cprs,
+    DEMO_KEY, ENV_KEY, ENV_KEY_FILE, Pseudonymiser, birth_year, load_key, normalise_cpr,
 )
 from tests.fixtures.raw import delivery
 
@@ -22,9 +22,13 @@ def test_normalise_accepts_both_forms_and_replacement_days():
 
 
 def test_person_id_is_truncated_hmac():
-    ids = person_ids(pd.Series(["6101901235", None]), b"k")
+    pseudonyms = Pseudonymiser(b"k")
+    ids = pseudonyms.person_ids(pd.Series(["6101901235", None, "6502854322"]))
     assert ids.iloc[0] == hmac.new(b"k", b"6101901235", hashlib.sha256).hexdigest()[:16]
+    assert ids.iloc[2] == hmac.new(b"k", b"6502854322", hashlib.sha256).hexdigest()[:16]
     assert pd.isna(ids.iloc[1])
+    again = pseudonyms.person_ids(pd.Series(["6502854322", "6101901235"]))  # a second extract: same pseudonyms
+    assert again.tolist() == [ids.iloc[2], ids.iloc[0]]
 
 
 @pytest.mark.parametrize("cpr, year", [
@@ -36,8 +40,12 @@ def test_century_rule(cpr, year):
 
 
 def test_persons_gender_from_last_digit():
-    persons = persons_from_cprs(pd.Series(["6101901235", "6502854322", "6101901235"]), b"k")
+    pseudonyms = Pseudonymiser(b"k")
+    pseudonyms.person_ids(pd.Series(["6101901235", "6502854322", None]))
+    pseudonyms.person_ids(pd.Series(["6101901235"]))
+    persons = pseudonyms.persons()
     assert len(persons) == 2
+    assert persons["person_id"].is_monotonic_increasing
     assert sorted(persons["gender"]) == ["K", "M"]
 
 

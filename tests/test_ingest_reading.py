@@ -8,7 +8,7 @@ import pytest
 from openpyxl import Workbook
 
 from analysis.ingest import AmbiguousExtractError, EncodingError, MissingExtractError, SchemaError, run_ingest
-from analysis.ingest.reading import parse_dates, parse_numbers, read_extract
+from analysis.ingest.reading import _column_text, parse_dates, parse_numbers, read_extract, stripped
 from tests.fixtures.raw import delivery
 
 
@@ -55,6 +55,15 @@ def test_mixed_date_formats_in_one_column():
     assert bad.tolist() == [False, False, False, True, True]
 
 
+def test_stripped_cells_merge_and_stripping_again_changes_nothing():
+    cells = stripped(pd.Series([" a", "a ", None, "b", "\tb\n", ""], index=[5, 4, 3, 2, 1, 0]))
+    assert cells.tolist() == ["a", "a", "", "b", "b", ""]
+    assert cells.index.tolist() == [5, 4, 3, 2, 1, 0]
+    again = stripped(cells)
+    assert again.tolist() == cells.tolist() and list(again.cat.categories) == list(cells.cat.categories)
+    assert stripped(pd.Series(["x ", "y"], dtype="category")).tolist() == ["x", "y"]
+
+
 def _write_xlsx(path, rows):
     wb = Workbook()
     ws = wb.active
@@ -85,6 +94,13 @@ def test_xlsx_with_real_dates_and_numbers(tmp_path):
     dwellings = pd.read_parquet(tmp_path / "processed" / "dwellings.parquet")
     assert dwellings["received"].tolist() == [pd.Timestamp("2023-01-15"), pd.Timestamp("2023-02-01")]
     assert dwellings["rent"].tolist() == [4750.0, 3900.5]
+
+
+def test_xlsx_cells_of_different_types_keep_their_own_text():
+    day = pd.Timestamp("2023-01-15")
+    cells = pd.Series([True, 1, 1.0, 1.5, day, day, None, "x"], dtype=object)
+    # True == 1 == 1.0 in Python, so the texts are remembered per type and value
+    assert _column_text(cells).tolist() == ["True", "1", "1", "1.5", "2023-01-15", "2023-01-15", "", "x"]
 
 
 def test_both_csv_and_xlsx_is_an_error(tmp_path):

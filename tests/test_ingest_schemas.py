@@ -35,6 +35,23 @@ def test_write_validates(tmp_path):
     assert write_table(persons, "persons", tmp_path / "persons.parquet")["rows"] == 1
 
 
+def test_written_file_is_what_pandas_writes(tmp_path):
+    persons = pd.DataFrame({"person_id": ["0123456789abcdef", "fedcba9876543210"], "gender": ["K", "M"],
+                            "birth_year": pd.array([1990, 1991], "Int64")})
+    out = write_table(persons, "persons", tmp_path / "persons.parquet")
+    persons.to_parquet(tmp_path / "pandas.parquet", index=False)
+    assert (tmp_path / "persons.parquet").read_bytes() == (tmp_path / "pandas.parquet").read_bytes()
+    assert out["rows"] == 2
+
+
+def test_text_that_arrow_cannot_hold_is_a_schema_error(tmp_path):
+    persons = pd.DataFrame({"person_id": ["0123456789abcdef", 7], "gender": ["K", "M"],
+                            "birth_year": pd.array([1990, 1991], "Int64")})
+    with pytest.raises(SchemaError, match="persons"):
+        write_table(persons, "persons", tmp_path / "persons.parquet")
+    assert not (tmp_path / "persons.parquet").exists()
+
+
 def test_every_rule_has_a_danish_name():
     from analysis.ingest.quality import RULES_DA
     from analysis.ingest.rules import RULES

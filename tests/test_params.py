@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 from analysis.params import ParameterError, load_params
 
@@ -11,6 +12,14 @@ def test_every_leaf_has_source_and_unit():
     for p in params.entries():
         assert p.source.strip(), p.key
         assert p.unit.strip(), p.key
+
+
+def test_same_parameters_without_libyaml(monkeypatch):
+    with_libyaml = load_params()
+    monkeypatch.delattr(yaml, "CSafeLoader", raising=False)  # PyYAML built without libyaml
+    without = load_params()
+    assert without.entries() == with_libyaml.entries()
+    assert without.fingerprint() == with_libyaml.fingerprint()
 
 
 def test_domain_figures_present():

@@ -33,7 +33,8 @@ def build_month(processed_dir: Path, month: pd.Period, params: Mapping[str, Any]
     written: dict[str, Path] = {}
     for name, frame in month_tables(processed_dir, month, params).items():
         path = folder / f"{name}.parquet"
-        write_table(frame[processed_names(name)], name, path)
+        names = processed_names(name)
+        write_table(frame if list(frame.columns) == names else frame[names], name, path)  # selecting copies
         written[name] = path
     return written
 

@@ -37,7 +37,8 @@ def normalise_labels(values: pd.Series) -> pd.Series:
 @lru_cache(maxsize=1)
 def load_label_map() -> LabelMap:
     """labels.yml, checked: known categories only, and no label claimed by two categories."""
-    data = yaml.safe_load(resources.files(__package__).joinpath("labels.yml").read_text(encoding="utf-8"))
+    text = resources.files(__package__).joinpath("labels.yml").read_text(encoding="utf-8")
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - libyaml, safe
     maps: dict[str, dict[str, str]] = {}
     for kind, categories in LABEL_CATEGORIES.items():
         unknown = set(data[kind]) - set(categories)

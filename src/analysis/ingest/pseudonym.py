@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ ENV_KEY_FILE = "ANALYSIS_PSEUDONYM_KEY_FILE"
 DEMO_KEY = b"analysis-synthetic-demo-key (not secret, synthetic data only)"
 MALFORMED = "<malformed>"
 
-_CPR = r"^(\d{2})(\d{2})(\d{2})-?(\d{4})$"
+_CPR_RE = re.compile(r"^(\d{2})(\d{2})(\d{2})-?(\d{4})$")
 _CPR_IN_TEXT = r"(?<!\d)\d{6}-?\d{4}(?!\d)"
 CPR_MASK = "<cpr>"
 
@@ -63,16 +64,24 @@ def load_key(raw_dir: Path, project: Path | None = None) -> tuple[bytes, str]:
     )
 
 
-def normalise_cpr(values: pd.Series) -> pd.Series:
-    """10-digit CPR text, or NA where malformed (valid: month 01–12, day 01–31 or replacement day 61–91)."""
-    def normalise(u: pd.Series) -> pd.Series:
-        parts = u.astype(str).str.strip().str.extract(_CPR)
-        day = pd.to_numeric(parts[0], errors="coerce")
-        month = pd.to_numeric(parts[1], errors="coerce")
-        valid = (day.between(1, 31) | day.between(61, 91)) & month.between(1, 12)
-        return (parts[0] + parts[1] + parts[2] + parts[3]).where(valid)
+def _normalised(text: str) -> str | float:
+    """The 10 digits of one CPR text, or NaN where it is malformed."""
+    match = _CPR_RE.match(text.strip())
+    if match is None:
+        return np.nan
+    day, month = match[1], match[2]
+    if not (day.isascii() and month.isascii()):  # `\d` also matches non-ASCII digits, which never make a date
+        return np.nan
+    valid = (1 <= int(day) <= 31 or 61 <= int(day) <= 91) and 1 <= int(month) <= 12
+    return "".join(match.groups()) if valid else np.nan
 
-    return by_unique(values, normalise)
+
+def normalise_cpr(values: pd.Series) -> pd.Series:
+    """10-digit CPR text, or NaN where malformed (valid: month 01–12, day 01–31 or replacement day 61–91).
+
+    One regex match per distinct value: pandas' ``str.extract`` builds a frame of parts first, at twice the cost.
+    """
+    return by_unique(values, lambda u: pd.Series([_normalised(t) for t in u.astype(str)], dtype=object))
 
 
 def scrub_cpr(text: pd.Series) -> pd.Series:
@@ -80,33 +89,58 @@ def scrub_cpr(text: pd.Series) -> pd.Series:
     return by_unique(text, lambda u: u.str.replace(_CPR_IN_TEXT, CPR_MASK, regex=True))
 
 
-def _hmac16(key: bytes, cpr: str) -> str:
-    return hmac.new(key, cpr.encode("ascii"), hashlib.sha256).hexdigest()[:16]
+class Pseudonymiser:
+    """``person_id`` per normalised CPR for one ingest, and the persons table of every CPR it has seen.
+
+    Each distinct CPR is hashed once per run, however many extracts hold it, from a keyed HMAC state set
+    up once (keying HMAC anew per CPR was most of the cost). The CPRs are held in memory only, for the run.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
+        self._ids: dict[str, str] = {}
+
+    def _hmac16(self, cpr: str) -> str:
+        mac = self._keyed.copy()
+        mac.update(cpr.encode("ascii"))
+        return mac.hexdigest()[:16]
+
+    def person_ids(self, cpr10: pd.Series) -> pd.Series:
+        """Pseudonym per normalised CPR (NA stays NA)."""
+        codes, uniques = pd.factorize(cpr10)
+        ids = self._ids
+        for cpr in uniques:
+            if cpr not in ids:
+                ids[cpr] = self._hmac16(cpr)
+        hashed = pd.Series([ids[cpr] for cpr in uniques], dtype=object)
+        out = hashed.reindex(codes).to_numpy()  # code -1 (no CPR) → NaN
+        return pd.Series(out, index=cpr10.index, dtype=object)
+
+    def persons(self) -> pd.DataFrame:
+        """The persons table (person_id, gender, birth_year) for the distinct CPRs pseudonymised so far."""
+        distinct = pd.Series(list(self._ids), dtype=object)
+        gender = np.where(_digits(distinct, [9])[:, 0] % 2 == 1, "M", "K")
+        frame = pd.DataFrame({"person_id": pd.Series(list(self._ids.values()), dtype=object),
+                              "gender": gender.astype(object), "birth_year": birth_year(distinct)})
+        return frame.sort_values("person_id", ignore_index=True)
 
 
-def person_ids(cpr10: pd.Series, key: bytes) -> pd.Series:
-    """Pseudonym per normalised CPR (NA stays NA); each distinct CPR is hashed once."""
-    codes, uniques = pd.factorize(cpr10)
-    hashed = pd.Series([_hmac16(key, c) for c in uniques], dtype=object)
-    out = hashed.reindex(codes).to_numpy()  # code -1 (no CPR) → NaN
-    return pd.Series(out, index=cpr10.index, dtype=object)
+def _digits(cpr10: pd.Series, positions: list[int]) -> np.ndarray:
+    """The digits at ``positions`` of each normalised CPR, one row each, read from the characters' code points
+    (``to_numeric`` on text slices was most of the time of the persons table)."""
+    chars = np.array(cpr10.tolist(), dtype="U10").view(np.uint32).reshape(len(cpr10), 10)[:, positions]
+    digits = chars.astype(np.int64) - ord("0")
+    if not ((digits >= 0) & (digits <= 9)).all():
+        raise ValueError("birth year and gender need normalised CPR numbers (10 digits)")
+    return digits
 
 
 def birth_year(cpr10: pd.Series) -> pd.Series:
     """Standard century rule on the 7th digit."""
-    yy = pd.to_numeric(cpr10.str[4:6]).astype("int64")
-    d7 = pd.to_numeric(cpr10.str[6]).astype("int64")
+    digits = _digits(cpr10, [4, 5, 6])
+    yy, d7 = digits[:, 0] * 10 + digits[:, 1], digits[:, 2]
     year = np.select(
-        [d7 <= 3, d7.isin([4, 9]), d7.between(5, 8)],
+        [d7 <= 3, np.isin(d7, [4, 9]), (d7 >= 5) & (d7 <= 8)],
         [1900 + yy, np.where(yy <= 36, 2000 + yy, 1900 + yy), np.where(yy <= 57, 2000 + yy, 1800 + yy)],
     )
     return pd.Series(year, index=cpr10.index, dtype="Int64")
-
-
-def persons_from_cprs(cpr10: pd.Series, key: bytes) -> pd.DataFrame:
-    """The persons table (person_id, gender, birth_year) for the distinct valid CPRs."""
-    distinct = pd.Series(cpr10.dropna().unique(), dtype=object)
-    gender = np.where(pd.to_numeric(distinct.str[9]).astype("int64") % 2 == 1, "M", "K")
-    frame = pd.DataFrame({"person_id": person_ids(distinct, key), "gender": gender.astype(object),
-                          "birth_year": birth_year(distinct)})
-    return frame.sort_values("person_id", ignore_index=True)

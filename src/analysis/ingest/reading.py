@@ -80,7 +80,8 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, str, str]:
         frame = pd.read_csv(path, sep=sep, encoding=encoding, dtype=str, keep_default_na=False, na_filter=False, engine="c")
     except (pd.errors.ParserError, ValueError) as exc:
         raise EncodingError(f"{path}: cannot be split into fields with separator '{sep}': {exc}") from None
-    return frame.fillna(""), encoding, sep  # a short line leaves NaN in its missing trailing fields
+    # A short line leaves NaN in its missing trailing fields, so always in the last one: only then fill (a full pass).
+    return (frame.fillna("") if frame.iloc[:, -1].hasnans else frame), encoding, sep
 
 
 def _cell_text(value: object) -> str:
@@ -96,12 +97,27 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
+def _column_text(cells: pd.Series) -> pd.Series:
+    """``_cell_text`` of every cell, each distinct (type, value) once: dates repeat, and formatting one is slow."""
+    if pd.api.types.infer_dtype(cells, skipna=False) == "string":
+        return cells
+    texts: dict[tuple[type, object], str] = {}
+
+    def text(value: object) -> str:
+        key = (type(value), value)  # the type too: True == 1 == 1.0, but their texts differ
+        if key not in texts:
+            texts[key] = _cell_text(value)
+        return texts[key]
+
+    return cells.map(text)
+
+
 def _read_xlsx(path: Path) -> pd.DataFrame:
     # calamine (Rust) reads a sheet ~20× faster than openpyxl: the difference between seconds and minutes at scale.
     frame = pd.read_excel(path, sheet_name=0, dtype=object, engine="calamine", na_filter=False)
     frame.columns = [str(c) for c in frame.columns]
     numeric_cpr = {c: frame[c].map(lambda v: isinstance(v, (int, float))) for c in frame.columns if c.strip().lower() == "cpr"}
-    frame = frame.apply(lambda col: col.map(_cell_text)).astype(str)
+    frame = frame.apply(_column_text)
     for col, numeric in numeric_cpr.items():
         # Excel drops the leading zero of a CPR stored as a number; only then is padding unambiguous.
         frame.loc[numeric, col] = frame.loc[numeric, col].str.zfill(10)
@@ -131,10 +147,25 @@ def by_unique(values: pd.Series, parse: Callable[[pd.Series], pd.Series]) -> pd.
 
 
 def stripped(values: pd.Series) -> pd.Series:
-    """Cells without surrounding whitespace, as a categorical: later parsing then sees each distinct text once."""
-    codes, uniques = pd.factorize(values, sort=False)  # a missing cell has code -1 ...
-    texts = pd.Index(uniques).astype(str).str.strip().append(pd.Index([""]))  # ... and -1 picks this last ""
-    clean_codes, categories = pd.factorize(texts)
+    """Cells without surrounding whitespace, as a categorical: later parsing then sees each distinct text once.
+
+    A categorical is stripped through its categories, and one already stripped comes back as is: the parsers
+    strip again what ``rules`` has stripped, and re-encoding 10⁵ distinct amounts twice is most of the cost.
+    """
+    categorical = isinstance(values.dtype, pd.CategoricalDtype)
+    if categorical:
+        codes, uniques = values.cat.codes.to_numpy(), values.cat.categories.to_numpy()
+    else:
+        codes, uniques = pd.factorize(values, sort=False)  # a missing cell has code -1 ...
+    texts = pd.Index(uniques).astype(str).str.strip()
+    if not np.array_equal(texts.to_numpy(), uniques):
+        clean_codes, categories = pd.factorize(texts.append(pd.Index([""])))  # ... and -1 picks this last ""
+    else:  # nothing to strip: the distinct cells stay distinct, and only "" may be missing
+        blank = np.flatnonzero(texts == "")
+        if categorical and len(blank) and (codes >= 0).all():
+            return pd.Series(values.array, index=values.index)
+        categories = texts if len(blank) else texts.append(pd.Index([""]))
+        clean_codes = np.append(np.arange(len(texts)), blank[0] if len(blank) else len(texts))
     return pd.Series(pd.Categorical.from_codes(clean_codes[codes], categories), index=values.index)
 
 
@@ -144,7 +175,7 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     def parse(u: pd.Series) -> pd.Series:
         iso = pd.to_datetime(u, format="%Y-%m-%d", errors="coerce")
-        dk = pd.to_datetime(u, format="%d-%m-%Y", errors="coerce")
+        dk = pd.to_datetime(u[iso.isna()], format="%d-%m-%Y", errors="coerce")  # only what is not ISO
         return iso.fillna(dk).astype("datetime64[ns]")
 
     parsed = by_unique(text, parse)

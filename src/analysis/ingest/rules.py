@@ -13,7 +13,7 @@ import pandas as pd
 
 from analysis.ingest.errors import SchemaError
 from analysis.ingest.labels import map_labels
-from analysis.ingest.pseudonym import normalise_cpr, person_ids, scrub_cpr
+from analysis.ingest.pseudonym import Pseudonymiser, normalise_cpr, scrub_cpr
 from analysis.ingest.reading import RawExtract, by_unique, parse_dates, parse_months, parse_numbers, stripped
 from analysis.ingest.schemas import DTYPE, Column, Table, category_column
 
@@ -39,16 +39,18 @@ class Flags:
         self.rule = np.full(n, None, dtype=object)
         self.column = np.full(n, "", dtype=object)
         self.detail = np.full(n, "", dtype=object)
+        self._ok = np.ones(n, dtype=bool)  # kept alongside ``rule``: testing an object array for None is slow
 
     @property
     def ok(self) -> np.ndarray:
-        return pd.isna(self.rule)
+        return self._ok.copy()
 
     def flag(self, mask: pd.Series | np.ndarray, rule: str, column: str, detail: str, values: pd.Series | None = None) -> None:
         """Flag rows not flagged yet; ``values`` (the offending cells) are appended to the detail of hit rows only."""
-        hit = np.asarray(mask, dtype=bool) & self.ok
+        hit = np.asarray(mask, dtype=bool) & self._ok
         if not hit.any():
             return
+        self._ok[hit] = False
         self.rule[hit] = rule
         self.column[hit] = column
         self.detail[hit] = detail if values is None else (detail + ": " + values[hit].astype(str)).to_numpy()
@@ -60,7 +62,6 @@ class Checked:
 
     clean: pd.DataFrame
     flags: Flags
-    cpr10: pd.Series | None  # normalised CPR per raw row (NA = malformed); never written
     person_id: pd.Series | None
     unmapped: dict[str, dict[str, int]] = field(default_factory=dict)
     extra_columns: list[str] = field(default_factory=list)
@@ -135,7 +136,7 @@ def _overlapping_periods(spec: Table, frame: pd.DataFrame, flags: Flags) -> None
 
 
 def check_extract(
-    raw: RawExtract, spec: Table, key: bytes, extract_date: pd.Timestamp, known: dict[str, pd.Index],
+    raw: RawExtract, spec: Table, pseudonyms: Pseudonymiser, extract_date: pd.Timestamp, known: dict[str, pd.Index],
 ) -> Checked:
     """Parse every column, apply the row rules, and return the clean rows under their processed names."""
     extra = check_columns(raw, spec)
@@ -147,12 +148,12 @@ def check_extract(
             flags.flag(texts[col.raw] == "", "missing_value", col.raw, "required value is empty")
 
     parsed: dict[str, pd.Series] = {}
-    cpr10 = person = None
+    person = None
     for col in spec.columns:
         if col.kind == "cpr":
             cpr10 = normalise_cpr(texts[col.raw])
             flags.flag(cpr10.isna(), "cpr_malformed", col.raw, "not a CPR number (DDMMYY-SSSS or 10 digits, valid day and month)")
-            parsed["person_id"] = person = person_ids(cpr10, key)
+            parsed["person_id"] = person = pseudonyms.person_ids(cpr10)
         else:
             parsed[col.name] = _parse_column(col, texts[col.raw], raw.decimal, flags)
     _period_rules(spec, parsed, flags, extract_date)
@@ -160,11 +161,13 @@ def check_extract(
 
     if spec.no_overlap:
         _overlapping_periods(spec, table, flags)
+    # Rows are compared through per-column codes, so each column is hashed once for both checks, not once each.
+    codes = pd.DataFrame({name: pd.factorize(values)[0] for name, values in table.items()}, index=frame.index)
     ok = pd.Series(flags.ok, index=frame.index)
-    flags.flag(ok & table[ok].duplicated(keep="first").reindex(frame.index, fill_value=False),
+    flags.flag(ok & codes[ok].duplicated(keep="first").reindex(frame.index, fill_value=False),
                "duplicate", "", "exact copy of an earlier row")
     ok = pd.Series(flags.ok, index=frame.index)
-    clash = table[ok].duplicated(subset=list(spec.key), keep="first").reindex(frame.index, fill_value=False)
+    clash = codes[ok].duplicated(subset=list(spec.key), keep="first").reindex(frame.index, fill_value=False)
     flags.flag(clash, "duplicate_key", ",".join(spec.raw_name(k) for k in spec.key), "key already used by an earlier row")
     for col, ref in spec.references:
         flags.flag(table[col].notna() & ~table[col].isin(known[ref]), "unknown_reference", spec.column(col).raw,
@@ -180,4 +183,4 @@ def check_extract(
     for end, implied in spec.ends.items():  # no reason category before the end has happened
         clean.loc[clean[end].isna(), [c for c in implied if c.endswith("_category")]] = None
     names = [c.name for c in spec.processed_columns]
-    return Checked(clean[names].reset_index(drop=True), flags, cpr10, person, unmapped, extra)
+    return Checked(clean[names].reset_index(drop=True), flags, person, unmapped, extra)

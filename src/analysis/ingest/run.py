@@ -10,7 +10,7 @@ from analysis.clean.episodes import count_overlapping_stays
 from analysis.context import read_extract_date
 from analysis.ingest.errors import ReconciliationError
 from analysis.ingest.labels import load_label_map
-from analysis.ingest.pseudonym import load_key, persons_from_cprs
+from analysis.ingest.pseudonym import Pseudonymiser, load_key
 from analysis.ingest.quality import ExtractQuality, QualityReport
 from analysis.ingest.quarantine import quarantine_rows
 from analysis.ingest.reading import read_extract
@@ -38,14 +38,14 @@ def run_ingest(raw_dir: Path, processed_dir: Path) -> QualityReport:
     """Ingest every extract of ``raw_dir`` into ``processed_dir``; structural problems raise ``IngestError``."""
     extract_date, date_source = read_extract_date(raw_dir)
     key, key_source = load_key(raw_dir)
+    pseudonyms = Pseudonymiser(key)
     clean: dict[str, pd.DataFrame] = {}
     known: dict[str, pd.Index] = {}
     quarantined: list[pd.DataFrame] = []
-    cprs: list[pd.Series] = []
     extracts: dict[str, ExtractQuality] = {}
     for spec in _reference_order():
         raw = read_extract(raw_dir, spec.extract)
-        checked = check_extract(raw, spec, key, extract_date, known)
+        checked = check_extract(raw, spec, pseudonyms, extract_date, known)
         if checked.extra_columns:
             log.warning("%s: extra columns ignored: %s", raw.path.name, ", ".join(checked.extra_columns))
         q = quarantine_rows(spec.extract, raw.frame, checked, spec)
@@ -61,13 +61,11 @@ def run_ingest(raw_dir: Path, processed_dir: Path) -> QualityReport:
         clean[spec.name] = checked.clean
         known[spec.name] = pd.Index(checked.clean[spec.key[0]].unique())
         quarantined.append(q)
-        if checked.cpr10 is not None:
-            cprs.append(checked.cpr10.dropna().drop_duplicates())
         del raw, checked
 
     processed_dir.mkdir(parents=True, exist_ok=True)
-    outputs = {"persons": write_table(persons_from_cprs(pd.concat(cprs), key), "persons", processed_dir / "persons.parquet")}
-    del cprs
+    outputs = {"persons": write_table(pseudonyms.persons(), "persons", processed_dir / "persons.parquet")}
+    del pseudonyms
     for name, frame in clean.items():
         outputs[name] = write_table(frame, name, processed_dir / f"{name}.parquet")
     outputs["quarantine"] = write_table(pd.concat(quarantined, ignore_index=True), "quarantine",
