@@ -4,7 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.indicators.common import cumulative, frame, history, monthly_and_yearly, rolling_counts, year_start
+from analysis.indicators.common import (
+    as_dates, cumulative, frame, history, monthly_and_yearly, rolling_counts, year_start,
+)
 from analysis.months import month_end, period_label
 from analysis.params import Params
 
@@ -25,7 +27,7 @@ def dwellings_received(dwellings: pd.DataFrame, month: pd.Period, params: Params
     """Dwellings received per month and year by rent band, plus year-to-date per month (for 'same period last year')."""
     months = history(month, params)
     band = rent_band(dwellings["rent"], params)
-    received = pd.to_datetime(dwellings["received"])
+    received = as_dates(dwellings["received"])
     per_month = monthly_and_yearly("dwellings_received", received, months, band, RENT_BANDS, total=True)
     year_to_date = rolling_counts("dwellings_received_ytd", received, months, year_start, band, RENT_BANDS, total=True)
     return pd.concat([per_month, year_to_date], ignore_index=True)
@@ -41,9 +43,10 @@ def permanent_subsidy(dwellings: pd.DataFrame, month: pd.Period, params: Params)
     """Permanent-subsidy new builds received up to M: count, median rent before/after the reduction, count above the ceiling."""
     perm = dwellings[dwellings["subsidy_scheme"] == "permanent"]
     reduction, ceiling = float(params["permanent_subsidy.monthly_reduction"]), float(params["permanent_subsidy.rent_ceiling"])
+    received = as_dates(perm["received"])
     records = []
     for m in history(month, params):
-        rent = perm.loc[pd.to_datetime(perm["received"]) <= month_end(m), "rent"].dropna()
+        rent = perm.loc[received <= month_end(m), "rent"].dropna()
         after = rent - reduction
         p = period_label(m)
         records += [

@@ -47,9 +47,15 @@ def conversion_screening(shelters: pd.DataFrame, month: pd.Period, params: Param
     ], ignore_index=True)
 
 
-def _overlap_days(start: pd.Series, stop: pd.Series, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.Series:
-    """Days of ``[start, stop)`` inside ``[lo, hi)``."""
-    return ((stop.clip(upper=hi) - start.clip(lower=lo)).dt.days).clip(lower=0)
+def _days(values: pd.Series) -> np.ndarray:
+    """Day numbers of (midnight) dates."""
+    return values.to_numpy(dtype="datetime64[D]").astype(np.int64)
+
+
+def _overlap_days(start: np.ndarray, stop: np.ndarray, lo: pd.Timestamp, hi: pd.Timestamp) -> np.ndarray:
+    """Days of ``[start, stop)`` (day numbers) inside ``[lo, hi)``."""
+    lo_day, hi_day = (np.datetime64(t.date(), "D").astype(np.int64) for t in (lo, hi))
+    return np.maximum(np.minimum(stop, hi_day) - np.maximum(start, lo_day), 0)
 
 
 def person_night_intervals(stays: pd.DataFrame, month: pd.Period) -> pd.DataFrame:
@@ -67,13 +73,16 @@ def person_night_intervals(stays: pd.DataFrame, month: pd.Period) -> pd.DataFram
 def occupancy(stays: pd.DataFrame, shelters: pd.DataFrame, month: pd.Period, params: Params) -> pd.DataFrame:
     """§110 person-nights in the month / (§110 places × days), place-days counted day by day."""
     nights = person_night_intervals(stays, month)
+    night_start, night_stop = _days(nights["start"]), _days(nights["stop"])
     s110 = shelters[shelters["paragraph"] == "110"]
-    valid_stop = (s110["valid_to"] + ONE_DAY).fillna(pd.Timestamp.max.normalize())
+    valid_from = _days(s110["valid_from"])
+    valid_stop = _days((s110["valid_to"] + ONE_DAY).fillna(pd.Timestamp.max.normalize()))
+    places = s110["places"].to_numpy()
     records = []
-    for m in history(month, params):
+    for m in history(month, params):  # day numbers, not Timedelta series: the loop runs once per history month
         lo, hi = month_start(m), day_after(m)
-        person_nights = _overlap_days(nights["start"], nights["stop"], lo, hi).sum()
-        place_days = (_overlap_days(s110["valid_from"], valid_stop, lo, hi) * s110["places"]).sum()
+        person_nights = _overlap_days(night_start, night_stop, lo, hi).sum()
+        place_days = (_overlap_days(valid_from, valid_stop, lo, hi) * places).sum()
         records.append(("shelter_occupancy", period_label(m), "", person_nights / place_days if place_days else np.nan))
     return frame(records)
 

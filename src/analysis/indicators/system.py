@@ -24,8 +24,8 @@ INFLOW = ("new", "returning_from_housing", "returning_other")
 OUTFLOW = ("to_housing", "other")
 
 
-def _in_month(dates: pd.Series, month: pd.Period) -> pd.Series:
-    return (dates >= month_start(month)) & (dates <= month_end(month))
+def _in_month(dates: np.ndarray, month: pd.Period) -> np.ndarray:
+    return (dates >= month_start(month).to_datetime64()) & (dates <= month_end(month).to_datetime64())
 
 
 def arrival_type(episodes: pd.DataFrame, params: Params) -> pd.Series:
@@ -75,16 +75,21 @@ def frequent_users(episodes: pd.DataFrame, month: pd.Period, params: Params) -> 
     """Persons with many episode starts in the window; their admissions (episode starts) and discharges (ends) in the month."""
     window = int(params["definitions.frequent_user_window_months"])
     threshold = int(params["definitions.frequent_user_min_episodes"])
+    # person codes and datetime64 arrays: a bincount per month instead of value_counts and isin on Series
+    person, persons = pd.factorize(episodes["person_id"])
+    known = person >= 0
+    start, end = episodes["start"].to_numpy(dtype="datetime64[ns]"), episodes["end"].to_numpy(dtype="datetime64[ns]")
     records = []
     for m in history(month, params):
-        started = episodes[(episodes["start"] >= window_start(m, window)) & (episodes["start"] <= month_end(m))]
-        per_person = started["person_id"].value_counts()
-        frequent = episodes["person_id"].isin(per_person.index[per_person >= threshold])
+        started = (start >= window_start(m, window).to_datetime64()) & (start <= month_end(m).to_datetime64())
+        starts = np.bincount(person[started & known], minlength=len(persons))
+        is_frequent = (starts >= threshold) & (starts > 0)
+        frequent = np.append(is_frequent, False)[person]  # code -1 (no person) is never frequent
         p = period_label(m)
         records += [
-            ("frequent_users", p, "", int((per_person >= threshold).sum())),
-            ("frequent_user_admissions", p, "", int((frequent & _in_month(episodes["start"], m)).sum())),
-            ("frequent_user_discharges", p, "", int((frequent & _in_month(episodes["end"], m)).sum())),
+            ("frequent_users", p, "", int(is_frequent.sum())),
+            ("frequent_user_admissions", p, "", int((frequent & _in_month(start, m)).sum())),
+            ("frequent_user_discharges", p, "", int((frequent & _in_month(end, m)).sum())),
         ]
     return frame(records)
 
