@@ -372,18 +372,15 @@ class Runner:
         if step.name == "assemble":
             self._assemble()
             return
-        import papermill  # here, not at the top: importing it costs a warm rerun more than the rest together
+        from analysis import notebook_run  # here, not at the top: papermill costs a warm rerun more than the rest
 
         work = self.build / "work" / step.name
         work.mkdir(parents=True, exist_ok=True)
         executed = work / f"{step.name}.ipynb"
         try:
-            papermill.execute_notebook(
-                str(self.root / step.notebook), str(executed), parameters=self._nb_parameters(),
-                kernel_name="python3", cwd=str(work), progress_bar=False, log_output=False,
-                report_mode=step.report is not None,
-            )
-        except papermill.PapermillExecutionError as exc:
+            notebook_run.execute(self.root / step.notebook, executed, self._nb_parameters(), work,
+                                 report=step.report is not None)
+        except notebook_run.PapermillExecutionError as exc:
             cls = _ENAME_CLASS.get(exc.ename, PipelineError)
             raise cls(f"step '{step.name}' failed in {step.notebook}: {exc.ename}: {exc.evalue} "
                       f"(executed notebook: {executed})") from None

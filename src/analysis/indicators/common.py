@@ -188,6 +188,11 @@ def year_start(month: pd.Period) -> pd.Timestamp:
 def value_of(table: pd.DataFrame, indicator: str, period: str, breakdown: str = "") -> float:
     """One cell of an indicator table (NaN when absent or suppressed); a repeated cell is an error."""
     row = table.loc[(table["indicator"] == indicator) & (table["period"] == period) & (table["breakdown"] == breakdown), "value"]
-    if len(row) > 1:
-        raise ValueError(f"{indicator} {period} {breakdown!r}: {len(row)} rows")
-    return float(row.iloc[0]) if len(row) else float("nan")
+    return cell_value(row.to_numpy(dtype=float), indicator, period, breakdown)
+
+
+def cell_value(values: np.ndarray, indicator: str, period: str, breakdown: str) -> float:
+    """The value of one cell from the values of its matching rows: NaN when there are none, an error when repeated."""
+    if len(values) > 1:
+        raise ValueError(f"{indicator} {period} {breakdown!r}: {len(values)} rows")
+    return float(values[0]) if len(values) else float("nan")

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from analysis.indicators.common import value_of
+from analysis.indicators.common import cell_value
 from analysis.months import months_back, period_label
 from analysis.params import Params
 from analysis.report import fmt
@@ -54,6 +54,7 @@ class Memo:
         # Row positions per (indicator, period, breakdown), built once: the memo looks up ~800 cells.
         self._positions = self.table.groupby(["indicator", "period", "breakdown"], sort=False, observed=True).indices
         self._none = self.table.iloc[:0]
+        self._values = self.table["value"].to_numpy(dtype=float)
 
     def _rows(self, indicator: str, period: str, breakdown: str) -> pd.DataFrame:
         """The rows of one cell, as the masks (indicator, period, breakdown) == (...) would select them."""
@@ -61,8 +62,10 @@ class Memo:
         return self._none if positions is None else self.table.iloc[positions]
 
     def value(self, indicator: str, period: str | None = None, breakdown: str = "") -> float:
+        """One cell (NaN when absent or suppressed), read by position: ~800 look-ups, each a frame filter before."""
         period = period or self.m
-        return value_of(self._rows(indicator, period, breakdown), indicator, period, breakdown)
+        positions = self._positions.get((indicator, period, breakdown), [])
+        return cell_value(self._values[positions], indicator, period, breakdown)
 
     def text(self, indicator: str, period: str | None = None, breakdown: str = "", share: bool = False) -> str:
         """Danish text of one cell: ``<5`` / ``·`` when suppressed (see narrative.suppressed_mark), ``–`` when absent."""

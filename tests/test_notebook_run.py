@@ -1,0 +1,51 @@
+"""The runner's papermill engine: the executed notebook is complete, written fewer times, and failures still land on disk."""
+from __future__ import annotations
+
+import nbformat
+import papermill.engines
+import pytest
+
+from analysis import notebook_run
+
+def notebook(path, *sources: str):
+    params = nbformat.v4.new_code_cell('x = 0')
+    params.metadata["tags"] = ["parameters"]
+    nb = nbformat.v4.new_notebook(cells=[params, *(nbformat.v4.new_code_cell(s) for s in sources)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture
+def writes(monkeypatch):
+    """Count whole-notebook writes (papermill's manager calls write_ipynb on every save)."""
+    count = []
+    real = papermill.engines.write_ipynb
+    monkeypatch.setattr(papermill.engines, "write_ipynb", lambda nb, path: (count.append(path), real(nb, path)))
+    return count
+
+
+def test_executed_notebook_has_every_output_and_is_written_at_start_and_end(tmp_path, writes):
+    source = notebook(tmp_path / "in.ipynb", "y = x + 1", "print(y)", "open('done.txt', 'w').write(str(y))", "y * 10")
+    executed = tmp_path / "out.ipynb"
+    notebook_run.execute(source, executed, {"x": 41}, tmp_path, report=False)
+    nb = nbformat.read(executed, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]  # parameters, papermill's injected cell, then ours
+    assert code[3].outputs[0]["text"] == "42\n"
+    assert code[5].outputs[0]["data"]["text/plain"] == "420"
+    assert all(c.metadata.papermill["status"] == "completed" for c in code)
+    assert (tmp_path / "done.txt").read_text() == "42"
+    # papermill's own manager writes 2 + 2 per cell (12 here); start and end are enough.
+    assert len(writes) == 2
+
+
+def test_a_failing_cell_raises_and_the_executed_notebook_shows_the_error(tmp_path, writes):
+    source = notebook(tmp_path / "in.ipynb", "y = x + 1", "raise KeyError('no such extract')", "z = 1")
+    executed = tmp_path / "out.ipynb"
+    with pytest.raises(notebook_run.PapermillExecutionError) as info:
+        notebook_run.execute(source, executed, {"x": 1}, tmp_path, report=False)
+    assert info.value.ename == "KeyError"
+    nb = nbformat.read(executed, as_version=4)
+    failed = [c for c in nb.cells if c.cell_type == "code" and c.metadata.papermill.get("exception")]
+    assert len(failed) == 1 and "no such extract" in str(failed[0].outputs)
+    assert nb.metadata.papermill["exception"] is True
