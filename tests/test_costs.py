@@ -1,5 +1,6 @@
 """Reimbursement rules of lov nr. 482/2023, hand-computed at the 120/90-day edges."""
 import json
+from collections import deque
 
 import numpy as np
 import pandas as pd
@@ -7,10 +8,29 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.costs import _reimbursed_by_person, cost_table, limit_on, reimbursed_days, shelter_nights
+from analysis.costs import cost_table, day_limits, limit_on, reimbursed_nights, shelter_nights
 from analysis.params import load_params
 
 P = load_params()
+
+
+def reimbursed_days(days: np.ndarray, params) -> np.ndarray:
+    """The rule walked night by night for one person: the reference ``reimbursed_nights`` is checked against."""
+    steps = [(np.datetime64(s.date(), "D"), d) for s, d in day_limits(params)]
+    start = np.datetime64(pd.Timestamp(params["reimbursement.new_rules_from"]).date(), "D")
+    out = np.zeros(len(days), dtype=bool)
+    window: deque[np.datetime64] = deque()
+    one_year = np.timedelta64(365, "D")
+    for i, day in enumerate(days):
+        if day < start:
+            continue
+        while window and window[0] <= day - one_year:
+            window.popleft()
+        limit = next((d for s, d in reversed(steps) if day >= s), np.inf)
+        if len(window) < limit:
+            window.append(day)
+            out[i] = True
+    return out
 
 
 def _stay(start: str, nights: int) -> np.ndarray:
@@ -19,7 +39,7 @@ def _stay(start: str, nights: int) -> np.ndarray:
 
 def _reimbursed(*stays: tuple[str, int]) -> int:
     days = np.unique(np.concatenate([_stay(s, n) for s, n in stays]))
-    return int(reimbursed_days(days, P).sum())
+    return int(reimbursed_nights(np.zeros(len(days), dtype=int), days, P).sum())
 
 
 def test_limit_schedule():
@@ -37,7 +57,7 @@ def test_120_day_edge(nights, expected):
 def test_nights_before_new_rules_do_not_count():
     # 2023-09-01 .. : the 30 September nights are outside the new rule; 120 from 1 October
     days = _stay("2023-09-01", 200)
-    flags = reimbursed_days(days, P)
+    flags = reimbursed_nights(np.zeros(len(days), dtype=int), days, P)
     assert not flags[:30].any()
     assert flags[30:150].all() and not flags[150:].any()
 
@@ -142,6 +162,6 @@ def test_reimbursed_by_person_is_the_walk_per_person(people, limits):
     params = load_params(overrides=[f"reimbursement.shelter_day_limits={json.dumps(schedule)}"])
     days = [np.unique(np.datetime64("2023-10-01") + np.array(p)) for p in people]
     person = np.repeat(np.arange(len(days)), [len(d) for d in days])
-    flags = _reimbursed_by_person(person, np.concatenate(days), params)
+    flags = reimbursed_nights(person, np.concatenate(days), params)
     for i, d in enumerate(days):
         assert np.array_equal(flags[person == i], reimbursed_days(d, params))

@@ -11,7 +11,6 @@ limit) continued. Rules and day rates come from ``reimbursement.*``,
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections import deque
 
 import numpy as np
 import pandas as pd
@@ -41,38 +40,27 @@ def limits_by_month(months: pd.PeriodIndex, params) -> np.ndarray:
     return np.array([limit_on(m.start_time, params) for m in months], dtype=float)
 
 
-def reimbursed_days(days: np.ndarray, params) -> np.ndarray:
-    """Which of one person's shelter nights the new rule reimburses.
+def reimbursed_nights(person: np.ndarray, days: np.ndarray, params) -> np.ndarray:
+    """Which shelter nights the new rule reimburses; rows sorted by person, then day (unique per person).
 
-    ``days`` are sorted unique dates (datetime64[D]). A night is reimbursed when
-    fewer nights than the limit in force were reimbursed in the 364 days before it
-    (a sliding running year); nights before the new rules count neither way.
+    A night is reimbursed when fewer nights than the limit in force were reimbursed
+    in the 364 days before it (a sliding running year); nights before the new rules
+    count neither way.
     """
-    steps = [(np.datetime64(s.date(), "D"), d) for s, d in day_limits(params)]
-    start = np.datetime64(pd.Timestamp(params["reimbursement.new_rules_from"]).date(), "D")
+    in_force = np.datetime64(pd.Timestamp(params["reimbursement.new_rules_from"]).date(), "D")
+    counted = days.astype("datetime64[D]") >= in_force
     out = np.zeros(len(days), dtype=bool)
-    window: deque[np.datetime64] = deque()
-    one_year = np.timedelta64(365, "D")
-    for i, day in enumerate(days):
-        if day < start:
-            continue
-        while window and window[0] <= day - one_year:
-            window.popleft()
-        limit = next((d for s, d in reversed(steps) if day >= s), np.inf)
-        if len(window) < limit:
-            window.append(day)
-            out[i] = True
+    out[counted] = _running_year(person[counted], days[counted], params)
     return out
 
 
-def _reimbursed_by_person(person: np.ndarray, days: np.ndarray, params) -> np.ndarray:
-    """``reimbursed_days`` for many persons at once: rows sorted by person, then day
-    (unique days per person, all on or after ``reimbursement.new_rules_from``).
+def _running_year(person: np.ndarray, days: np.ndarray, params) -> np.ndarray:
+    """``reimbursed_nights`` for nights all on or after ``reimbursement.new_rules_from``.
 
     Until a person's nights in the running year (the night itself and the 364 days
     before it) first reach the limit in force, every night is reimbursed, so that
     prefix is found without a loop; only from there on does the sliding running
-    year of *reimbursed* nights need the walk of ``reimbursed_days``. The walk visits
+    year of *reimbursed* nights needs a walk. The walk visits
     the reimbursed nights only: once the year is full, no night is reimbursed before
     the oldest night that keeps it full leaves it, or before the limit changes, so it
     jumps there.
@@ -163,7 +151,7 @@ def shelter_nights(episodes: pd.DataFrame, month: pd.Period, params) -> pd.DataF
     first = np.maximum(begin, in_force)
     n = np.clip(finish - first, 0, None)
     night = np.repeat(first, n) + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-    reimbursed = night[_reimbursed_by_person(np.repeat(who, n), night.astype("datetime64[D]"), params)]
+    reimbursed = night[_running_year(np.repeat(who, n), night.astype("datetime64[D]"), params)]
     table = pd.DataFrame({
         "nights_110": np.bincount(slot, weights=in_shelter),
         "nights_110_after": np.bincount(slot, weights=in_shelter * after),
