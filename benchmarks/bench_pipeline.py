@@ -15,7 +15,7 @@ CLI's defaults, into benchmarks/out/, not in git) it times the real ``Runner``:
 For reference it also times a second floor whose notebooks run their step's
 own import statements (pandas, matplotlib and the package modules, as each
 notebook loads them at the top; libraries a step loads later, such as
-seaborn or lifelines, stay on the analysis side). The target is judged
+seaborn, stay on the analysis side). The target is judged
 against the first floor only.
 
 Cold runs and floor runs alternate ``--repeat`` times and each is judged by
@@ -81,7 +81,7 @@ def write_floor_notebooks(root: Path, imports: bool = False) -> None:
     """An empty notebook per notebook step: parameters, ``import analysis``, and a title for reports.
 
     ``imports``: the step's own import statements instead of ``import analysis``
-    (pandas, matplotlib, seaborn, lifelines … as the step loads them), so that
+    (pandas, matplotlib, seaborn … as the step loads them), so that
     floor shows what is left once the libraries the design chose are loaded.
     """
     import nbformat  # not at the top: the children's start-up is part of what is timed

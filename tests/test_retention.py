@@ -75,7 +75,6 @@ def test_at_risk_counts_ties_nan_and_empty():
     durations = pd.Series([1.0, 2.0, 2.0, np.nan, 3.0, 5.0])
     # A tie at t is still at risk at t; a NaN duration never is; nobody is at risk at a NaN time.
     assert r.at_risk_counts(durations, [0, 1, 2, 2.5, 5, 6, np.nan]).tolist() == [5, 5, 4, 2, 1, 0, 0]
-    assert r.n_at_risk(durations, 2) == 4
     assert r.at_risk_counts(pd.Series([], dtype=float), [0, 3]).tolist() == [0, 0]
     assert r.at_risk_counts(np.array([np.nan]), [0]).tolist() == [0]
 

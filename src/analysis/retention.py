@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:  # lifelines (~1.3 s to import) is loaded only by the functions that fit or test
-    from lifelines import KaplanMeierFitter
+if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
+from analysis import survival
 from analysis.months import day_after, month_end, period_label
 
 METHODS = ("CTI", "ICM", "ACT", "SEL85", "none")
@@ -102,42 +102,30 @@ def at_risk_counts(durations: ArrayLike, times: ArrayLike) -> np.ndarray:
     return len(d) - np.searchsorted(d, np.asarray(times, dtype=float), side="left")
 
 
-def n_at_risk(durations: ArrayLike, t: float) -> int:
-    """Number still followed at time t (duration ≥ t): the base behind an estimate at t."""
-    return int(at_risk_counts(durations, t))
-
-
 @dataclass(frozen=True)
 class Curve:
-    """A fitted retention curve for one group."""
+    """A fitted retention curve for one group (an empty estimate when the group has no tenancies)."""
 
     group: str
     n: int
-    fitter: KaplanMeierFitter
+    estimate: survival.KaplanMeier
 
     def at_risk(self, t: float) -> int:
-        return n_at_risk(self.fitter.durations, t) if self.n else 0
+        return self.estimate.at_risk_at(t)
 
     def at(self, t: float) -> tuple[float, float, float]:
         """Survival and its 95 % band at t; NaN when nobody is followed that long."""
         if self.at_risk(t) == 0:
             return (np.nan, np.nan, np.nan)
-        s = float(self.fitter.survival_function_at_times(t).iloc[0])
-        band = self.fitter.confidence_interval_survival_function_.loc[:t].iloc[-1]
-        return (s, float(band.iloc[0]), float(band.iloc[1]))
+        return self.estimate.value_at(t)
 
 
 def fit_curves(data: pd.DataFrame, by: str, groups: Iterable[str]) -> dict[str, Curve]:
-    """Kaplan–Meier per group (lifelines, Greenwood/log-log band); ``ALL`` is the whole cohort."""
-    from lifelines import KaplanMeierFitter
-
+    """Kaplan–Meier per group (exponential Greenwood log(−log) band, as lifelines); ``ALL`` is the whole cohort."""
     curves: dict[str, Curve] = {}
     for group in (ALL, *groups):
         part = data if group == ALL else data[data[by] == group]
-        kmf = KaplanMeierFitter(label=group or "alle")
-        if len(part):
-            kmf.fit(part["duration"], part["event"], label=group or "alle")
-        curves[group] = Curve(group, len(part), kmf)
+        curves[group] = Curve(group, len(part), survival.kaplan_meier(part["duration"], part["event"]))
     return curves
 
 
@@ -147,9 +135,7 @@ def logrank_p(data: pd.DataFrame, by: str) -> float:
     if present.nunique() < 2:
         return np.nan
     part = data.loc[present.index]
-    from lifelines.statistics import multivariate_logrank_test
-
-    return float(multivariate_logrank_test(part["duration"], part[by], part["event"]).p_value)
+    return survival.logrank_p(part["duration"], part[by], part["event"])
 
 
 def curve_table(curves: Mapping[str, Curve], min_at_risk: int) -> pd.DataFrame:
@@ -158,17 +144,15 @@ def curve_table(curves: Mapping[str, Curve], min_at_risk: int) -> pd.DataFrame:
     for group, curve in curves.items():
         if curve.n < min_at_risk:
             continue
-        sf = curve.fitter.survival_function_
-        band = curve.fitter.confidence_interval_survival_function_
-        table = curve.fitter.event_table
+        km = curve.estimate
         frame = pd.DataFrame(
             {
                 "group": group,
-                "months": sf.index.to_numpy(dtype=float),
-                "survival": sf.iloc[:, 0].to_numpy(),
-                "lower": band.iloc[:, 0].to_numpy(),
-                "upper": band.iloc[:, 1].to_numpy(),
-                "at_risk": table["at_risk"].reindex(sf.index).to_numpy(),
+                "months": km.timeline,
+                "survival": km.survival,
+                "lower": km.lower,
+                "upper": km.upper,
+                "at_risk": km.at_risk,
             }
         )
         rows.append(frame[frame["at_risk"] >= min_at_risk])
