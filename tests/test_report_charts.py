@@ -53,6 +53,95 @@ def test_bar_and_band_charts():
                        "scenario": ["Høj"] * 3 + ["Lav"] * 3})
     obs = pd.DataFrame({"period": ["2023-11", "2023-12"], "need": [95, 98]})
     fig = charts.band_chart(fc, "period", "need", "lo", "hi", hue="scenario", ylabel="Pladser", observed=obs)
-    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert "Observeret" in legend and "Høj" in legend
+    assert _legend(fig)[:2] == ["Usikkerhedsinterval (Høj)", "Høj"] and "Observeret" in _legend(fig)
+    plt.close(fig)
+
+
+def _legend(fig) -> list[str]:
+    """The texts of the one legend under the plot (no legend inside the axes)."""
+    assert fig.axes[0].get_legend() is None and len(fig.legends) == 1
+    return [t.get_text() for t in fig.legends[0].get_texts()]
+
+
+def test_line_chart_legend_is_under_the_plot_without_seaborn_title():
+    charts.apply_style()
+    df = pd.DataFrame({"period": ["2023-01", "2023-02"] * 2, "value": [1, 2, 3, 4],
+                       "serie": ["Nye"] * 2 + ["Tilbage"] * 2})
+    fig = charts.line_chart(df, "period", "value", hue="serie")
+    assert _legend(fig) == ["Nye", "Tilbage"]
+    plt.close(fig)
+
+
+def test_house_style_is_seaborn_whitegrid_theme_with_house_settings():
+    """The written-out style equals what ``sns.set_theme`` set before it was written out."""
+    import seaborn as sns
+    from matplotlib.colors import to_rgba
+
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()
+        sns.set_theme(context="notebook", style="whitegrid", palette=charts.PALETTE, font="DejaVu Sans",
+                      font_scale=1.05, rc={
+                          "figure.figsize": charts.FIGSIZE, "figure.dpi": 100, "axes.edgecolor": charts.GRID_COLOUR,
+                          "axes.labelcolor": charts.TEXT_COLOUR, "axes.titlesize": "large",
+                          "axes.titleweight": "bold", "axes.titlelocation": "left", "axes.spines.right": False,
+                          "axes.spines.top": False, "grid.color": charts.GRID_COLOUR, "text.color": charts.TEXT_COLOUR,
+                          "xtick.color": charts.TEXT_COLOUR, "ytick.color": charts.TEXT_COLOUR,
+                          "legend.frameon": False, "axes.formatter.use_locale": False, "axes.unicode_minus": False})
+        seaborn_theme = dict(matplotlib.rcParams)
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()
+        charts.apply_style()
+        house = dict(matplotlib.rcParams)
+
+    def same(key: str) -> bool:
+        a, b = seaborn_theme[key], house[key]
+        if key == "axes.prop_cycle":
+            return [to_rgba(c["color"]) for c in a] == [to_rgba(c["color"]) for c in b]
+        if isinstance(a, float):
+            return abs(a - b) < 1e-9
+        return a == b or (key.endswith("color") and to_rgba(a) == to_rgba(b))
+
+    differ = sorted(k for k in seaborn_theme if k != "image.cmap" and not same(k))  # seaborn's own colormap
+    assert differ == []
+
+
+def test_save_png_writes_a_small_palette_png_with_exact_house_colours(tmp_path):
+    from PIL import Image
+
+    charts.apply_style()
+    df = pd.DataFrame({"period": ["2023-01", "2023-02", "2023-03"] * 2, "value": [5, 9, 7, 2, 3, 8],
+                       "serie": ["Nye"] * 3 + ["Tilbage"] * 3})
+    fig = charts.line_chart(df, "period", "value", hue="serie", title="Titel", ylabel="Borgere")
+    charts.save_png(fig, tmp_path / "a.png", dpi=150)
+    plt.close(fig)
+    image = Image.open(tmp_path / "a.png")
+    assert image.mode == "P" and image.size == (1200, 675)  # FIGSIZE at 150 dpi: nothing cropped or added
+    assert tuple(round(v) for v in image.info["dpi"]) == (150, 150)  # pandoc sizes the Word figure from it
+    palette = image.getpalette()
+    used = {tuple(palette[3 * i:3 * i + 3]) for _, i in image.getcolors()}
+    house = {tuple(round(255 * v) for v in mcolors.to_rgb(c))
+             for c in ("white", charts.TEXT_COLOUR, charts.PALETTE[0], charts.PALETTE[1])}
+    assert house <= used
+
+
+def test_save_png_puts_a_see_through_figure_on_white(tmp_path):
+    from PIL import Image
+
+    fig = plt.figure(figsize=(2, 1))
+    fig.patch.set_alpha(0)
+    charts.save_png(fig, tmp_path / "b.png", dpi=100)
+    plt.close(fig)
+    assert Image.open(tmp_path / "b.png").convert("RGB").getpixel((5, 5)) == (255, 255, 255)
+
+
+def test_legend_takes_fewer_columns_when_three_would_not_fit():
+    charts.apply_style()
+    long = [f"Realvækst i indkomsten på {g} % om året i hele perioden" for g in (0, 1, 2)]
+    df = pd.DataFrame({"period": ["2023-01", "2023-02"] * 3, "value": [1, 2, 3, 4, 5, 6], "serie": sorted(long * 2)})
+    fig = charts.line_chart(df, "period", "value", hue="serie")
+    renderer = fig.canvas.get_renderer()
+    assert fig.legends[0].get_window_extent(renderer).width <= fig.bbox.width
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    three = fig.legend(handles, labels, ncol=3)  # what a fixed three columns would have given
+    assert three.get_window_extent(renderer).width > fig.bbox.width
     plt.close(fig)

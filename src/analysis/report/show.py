@@ -110,8 +110,10 @@ def figure(fig: Figure, name: str, alt: str, caption: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     import matplotlib.pyplot as plt
 
+    from analysis.report.charts import save_png
+
     try:
-        fig.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight")
+        save_png(fig, path, FIGURE_DPI)
     finally:
         plt.close(fig)
     md(markdown)

@@ -243,7 +243,7 @@ def step_figure(curves: pd.DataFrame, value: str = "survival", ylabel: str = "An
     ax.set_ylabel(ylabel)
     ax.set_ylim(0, 1.02 if value == "survival" else None)
     charts.format_axis(ax, "y", percent=True)
-    ax.legend(frameon=False)
+    charts.legend_below(ax)
     return fig
 
 
@@ -270,7 +270,7 @@ def projection_figure(figs: Figures, params: Mapping) -> Figure:
     ax.set_ylabel("Andel under rådighedsnormen")
     ax.set_ylim(0, 1.02)
     charts.format_axis(ax, "y", percent=True)
-    ax.legend(frameon=False)
+    charts.legend_below(ax)
     return fig
 
 
