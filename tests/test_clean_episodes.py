@@ -61,6 +61,13 @@ def test_cut_removes_later_facts_and_clears_their_reasons():
     assert pd.isna(s7.discharged) and s7.discharge_category is None
 
 
+def test_a_table_the_cut_leaves_as_it_is_is_returned_itself():
+    earlier = FIXTURE[FIXTURE["stay_id"].isin(["S1", "S2", "S3", "S5"])].reset_index(drop=True)
+    assert cut_to_month(earlier, "stays", M) is earlier  # build_month then copies the ingest file
+    assert cut_to_month(FIXTURE, "stays", M) is not FIXTURE
+    assert cut_to_month(earlier.set_axis(range(1, 5)), "stays", M).index.equals(pd.RangeIndex(4))
+
+
 def test_overlaps_are_counted():
     assert count_overlapping_stays(FIXTURE, D("2023-04-04")) == 1
 

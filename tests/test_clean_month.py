@@ -102,3 +102,30 @@ def test_read_month_tables_names_what_is_missing(tmp_path):
         read_month_tables(tmp_path, ["episodes", "tenancies"])
     with pytest.raises(FileNotFoundError, match="missing all month tables"):
         read_month_tables(tmp_path / "empty")
+
+
+def test_uncut_tables_are_the_files_write_table_writes(month, tmp_path):
+    """build_month copies an ingest table the cut leaves as it is: the bytes writing it again would give."""
+    from analysis.ingest.storage import write_table
+
+    _, written = month
+    processed = written["persons"].parent.parent
+    for name in ("persons", "shelters", "dwellings", "allocations", "stays"):
+        frame = pd.read_parquet(written[name])
+        write_table(frame, name, tmp_path / f"{name}.parquet")
+        assert (tmp_path / f"{name}.parquet").read_bytes() == written[name].read_bytes(), name
+    assert written["persons"].read_bytes() == (processed / "persons.parquet").read_bytes()  # copied
+    assert written["stays"].read_bytes() != (processed / "stays.parquet").read_bytes()  # cut: written anew
+
+
+def test_month_tables_are_read_when_first_used(tmp_path):
+    from analysis.clean import MonthTables
+
+    pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "episodes.parquet")
+    (tmp_path / "income.parquet").write_bytes(b"not parquet")  # never read below
+    tables = MonthTables(tmp_path)
+    assert sorted(tables) == ["episodes", "income"] and len(tables) == 2
+    assert tables["episodes"]["a"].tolist() == [1]
+    assert tables["episodes"] is tables["episodes"]
+    with pytest.raises(FileNotFoundError, match=r"missing tenancies\.parquet"):
+        MonthTables(tmp_path, ["episodes", "tenancies"])

@@ -1,4 +1,6 @@
 """Cleaning for a reference month: cut, episodes, tenancies (see docs/architecture.md)."""
-from analysis.clean.month import build_month, month_summary, month_tables, read_month_tables
+from analysis.clean.month import (
+    MonthTables, build_month, month_summary, month_table_paths, month_tables, read_month_tables,
+)
 
-__all__ = ["build_month", "month_summary", "month_tables", "read_month_tables"]
+__all__ = ["MonthTables", "build_month", "month_summary", "month_table_paths", "month_tables", "read_month_tables"]

@@ -30,8 +30,11 @@ def _segmented_cummax(values: np.ndarray, segment: np.ndarray) -> np.ndarray:
     return np.maximum.accumulate(shifted) - segment.astype(np.int64) * span + offset
 
 
-def _previous_max(values: np.ndarray, segment: np.ndarray) -> np.ndarray:
-    """Max of the earlier rows of the same segment (``_NEVER`` for a segment's first row)."""
+def previous_max(values: np.ndarray, segment: np.ndarray) -> np.ndarray:
+    """Max of the earlier rows of the same segment (``_NEVER`` for a segment's first row).
+
+    ``values`` are small integers (day numbers) and ``segment`` ascending codes, e.g. persons of rows sorted by them.
+    """
     running = _segmented_cummax(values, segment)
     prev = np.empty_like(running)
     prev[0:1] = _NEVER
@@ -61,17 +64,17 @@ def count_overlapping_stays(stays: pd.DataFrame, censor: pd.Timestamp) -> int:
     if stays.empty:
         return 0
     _, a = _sorted_stays(stays, censor)
-    return int((a["admitted"] < _previous_max(a["covered_to"], a["person"])).sum())
+    return int((a["admitted"] < previous_max(a["covered_to"], a["person"])).sum())
 
 
 def build_episodes(stays: pd.DataFrame, month: pd.Period, gap_days: int) -> pd.DataFrame:
     """Episodes of stays already cut to ``month`` (end dates after M must already be NaT)."""
     censor = day_after(month)
     s, a = _sorted_stays(stays, censor)
-    chained_to = _previous_max(a["discharged"], a["person"])
+    chained_to = previous_max(a["discharged"], a["person"])
     new = (a["admitted"] - chained_to > gap_days) | (chained_to == _NEVER)
     episode = np.cumsum(new) - 1
-    covered_before = _previous_max(a["covered_to"], episode)
+    covered_before = previous_max(a["covered_to"], episode)
     nights = np.maximum(a["covered_to"] - np.maximum(a["admitted"], covered_before), 0)
 
     starts = np.flatnonzero(new)
@@ -95,6 +98,8 @@ def build_episodes(stays: pd.DataFrame, month: pd.Period, gap_days: int) -> pd.D
         "open": open_ep,
     })
     out["end"] = out["end"].astype("datetime64[ns]")
-    day_codes, days = pd.factorize(out["start"])  # few distinct days: format each once
-    out.insert(0, "episode_id", out["person_id"] + "-" + pd.Series(days.strftime("%Y%m%d")).take(day_codes).to_numpy())
+    day_codes, days = pd.factorize(out["start"])  # few distinct days: each formatted once, from its fields
+    # (``strftime`` with a format of our own runs per value in Python: most of the episodes' time)
+    labels = np.array([f"{y:04d}{m:02d}{d:02d}" for y, m, d in zip(days.year, days.month, days.day)], dtype=object)
+    out.insert(0, "episode_id", out["person_id"] + "-" + labels[day_codes])
     return out

@@ -149,8 +149,8 @@ def by_unique(values: pd.Series, parse: Callable[[pd.Series], pd.Series]) -> pd.
 def stripped(values: pd.Series) -> pd.Series:
     """Cells without surrounding whitespace, as a categorical: later parsing then sees each distinct text once.
 
-    A categorical is stripped through its categories, and one already stripped comes back as is: the parsers
-    strip again what ``rules`` has stripped, and re-encoding 10⁵ distinct amounts twice is most of the cost.
+    A categorical is stripped through its categories, and one already stripped comes back as is (re-encoding
+    10⁵ distinct amounts is most of the cost); the parsers skip even that check for ``already_stripped`` cells.
     """
     categorical = isinstance(values.dtype, pd.CategoricalDtype)
     if categorical:
@@ -169,9 +169,12 @@ def stripped(values: pd.Series) -> pd.Series:
     return pd.Series(pd.Categorical.from_codes(clean_codes[codes], categories), index=values.index)
 
 
-def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """DD-MM-YYYY or ISO (mixed allowed) → (datetime64[ns], mask of non-empty values that failed)."""
-    text = stripped(values)
+def parse_dates(values: pd.Series, *, already_stripped: bool = False) -> tuple[pd.Series, pd.Series]:
+    """DD-MM-YYYY or ISO (mixed allowed) → (datetime64[ns], mask of non-empty values that failed).
+
+    ``already_stripped``: ``values`` is what ``stripped`` returned (``rules`` strips every column first).
+    """
+    text = values if already_stripped else stripped(values)
 
     def parse(u: pd.Series) -> pd.Series:
         iso = pd.to_datetime(u, format="%Y-%m-%d", errors="coerce")
@@ -182,9 +185,9 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return parsed, parsed.isna() & (text != "")
 
 
-def parse_numbers(values: pd.Series, decimal: str) -> tuple[pd.Series, pd.Series]:
+def parse_numbers(values: pd.Series, decimal: str, *, already_stripped: bool = False) -> tuple[pd.Series, pd.Series]:
     """Numbers with decimal comma (thousands dots) or decimal point → (float64, mask of failures)."""
-    text = stripped(values)
+    text = values if already_stripped else stripped(values)
     pattern = _DK_NUMBER if decimal == "," else _DOT_NUMBER
 
     def parse(u: pd.Series) -> pd.Series:
@@ -199,12 +202,12 @@ def parse_numbers(values: pd.Series, decimal: str) -> tuple[pd.Series, pd.Series
     return parsed, parsed.isna() & (text != "")
 
 
-def parse_months(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_months(values: pd.Series, *, already_stripped: bool = False) -> tuple[pd.Series, pd.Series]:
     """``YYYY-MM`` (or a full date, as Excel stores months) → (``YYYY-MM`` text, mask of failures)."""
-    text = stripped(values)
+    text = values if already_stripped else stripped(values)
 
     def parse(u: pd.Series) -> pd.Series:
-        dates, _ = parse_dates(u)
+        dates, _ = parse_dates(u, already_stripped=True)
         as_month = dates.dt.strftime("%Y-%m")
         return u.where(u.str.match(_MONTH), as_month).astype(object).where(lambda s: s.notna(), None)
 

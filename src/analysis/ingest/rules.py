@@ -7,6 +7,7 @@ which is what makes ``rows_read = rows_clean + rows_quarantined`` hold.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ from analysis.ingest.labels import map_labels
 from analysis.ingest.pseudonym import Pseudonymiser, normalise_cpr, scrub_cpr
 from analysis.ingest.reading import RawExtract, by_unique, parse_dates, parse_months, parse_numbers, stripped
 from analysis.ingest.schemas import DTYPE, Column, Table, category_column
+from analysis.ingest.storage import row_codes
 
 RULES = {  # a row is quarantined under the first it breaks (cell rules column by column, then row rules)
     "missing_value": "a required cell is empty",
@@ -78,16 +80,16 @@ def check_columns(raw: RawExtract, spec: Table) -> list[str]:
 
 
 def _parse_column(col: Column, text: pd.Series, decimal: str, flags: Flags) -> pd.Series:
-    """Parsed values of one column; unparseable or out-of-domain values are flagged."""
+    """Parsed values of one column (``text``: its ``stripped`` cells); unparseable or out-of-domain values are flagged."""
     empty = text == ""
     if col.kind == "date":
-        parsed, bad = parse_dates(text)
+        parsed, bad = parse_dates(text, already_stripped=True)
         flags.flag(bad, "bad_date", col.raw, "not a date (DD-MM-YYYY or YYYY-MM-DD)", text)
     elif col.kind == "month":
-        parsed, bad = parse_months(text)
+        parsed, bad = parse_months(text, already_stripped=True)
         flags.flag(bad, "bad_date", col.raw, "not a month (YYYY-MM)", text)
     elif col.kind in {"number", "integer", "count"}:
-        parsed, bad = parse_numbers(text, decimal)
+        parsed, bad = parse_numbers(text, decimal, already_stripped=True)
         flags.flag(bad, "bad_number", col.raw, f"not a number (decimal '{decimal}')", text)
         if col.kind in {"integer", "count"}:
             flags.flag(parsed.notna() & (parsed % 1 != 0), "bad_number", col.raw, "not a whole number", text)
@@ -135,6 +137,14 @@ def _overlapping_periods(spec: Table, frame: pd.DataFrame, flags: Flags) -> None
                f"overlaps an earlier period of the same {', '.join(group)}")
 
 
+def _repeated(codes: dict[str, np.ndarray], columns: Sequence[str], rows: np.ndarray) -> np.ndarray:
+    """Rows of the mask ``rows`` equal in ``columns`` to an earlier row of it, from per-column codes (-1: missing)."""
+    ids = row_codes([codes[c] for c in columns])
+    repeated = np.zeros(len(rows), dtype=bool)
+    repeated[rows] = pd.Series(ids[rows]).duplicated(keep="first").to_numpy()
+    return repeated
+
+
 def check_extract(
     raw: RawExtract, spec: Table, pseudonyms: Pseudonymiser, extract_date: pd.Timestamp, known: dict[str, pd.Index],
 ) -> Checked:
@@ -162,13 +172,10 @@ def check_extract(
     if spec.no_overlap:
         _overlapping_periods(spec, table, flags)
     # Rows are compared through per-column codes, so each column is hashed once for both checks, not once each.
-    codes = pd.DataFrame({name: pd.factorize(values)[0] for name, values in table.items()}, index=frame.index)
-    ok = pd.Series(flags.ok, index=frame.index)
-    flags.flag(ok & codes[ok].duplicated(keep="first").reindex(frame.index, fill_value=False),
-               "duplicate", "", "exact copy of an earlier row")
-    ok = pd.Series(flags.ok, index=frame.index)
-    clash = codes[ok].duplicated(subset=list(spec.key), keep="first").reindex(frame.index, fill_value=False)
-    flags.flag(clash, "duplicate_key", ",".join(spec.raw_name(k) for k in spec.key), "key already used by an earlier row")
+    codes = {name: pd.factorize(values)[0] for name, values in table.items()}
+    flags.flag(_repeated(codes, list(codes), flags.ok), "duplicate", "", "exact copy of an earlier row")
+    flags.flag(_repeated(codes, spec.key, flags.ok), "duplicate_key", ",".join(spec.raw_name(k) for k in spec.key),
+               "key already used by an earlier row")
     for col, ref in spec.references:
         flags.flag(table[col].notna() & ~table[col].isin(known[ref]), "unknown_reference", spec.column(col).raw,
                    f"not a key of {ref}", table[col])

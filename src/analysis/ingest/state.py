@@ -9,15 +9,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis.ingest.schemas import TABLES
 
 
+def _combined(hashes: list[np.ndarray]) -> np.ndarray:
+    """Column hashes combined into row hashes as ``pd.util.hash_pandas_object`` combines a DataFrame's columns
+    (CPython's tuple hash, in uint64 arithmetic that wraps around)."""
+    out = np.full(len(hashes[0]), 0x345678, dtype=np.uint64)
+    mult = np.uint64(1000003)
+    for i, column in enumerate(hashes):
+        out ^= column
+        out *= mult
+        mult += np.uint64(82520 + 2 * (len(hashes) - i))
+    return out + np.uint64(97531)
+
+
 def row_fingerprints(frame: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Key hash → content hash per row (both uint64; vectorised, no per-row Python)."""
-    key = pd.util.hash_pandas_object(frame[list(TABLES[table].key)], index=False)
-    return pd.DataFrame({"key": key.to_numpy(), "hash": pd.util.hash_pandas_object(frame, index=False).to_numpy()})
+    """Key hash → content hash per row (both uint64; vectorised, no per-row Python).
+
+    The values of ``hash_pandas_object`` of the key columns and of the whole frame, with each column hashed once:
+    the key columns are in both, and hashing text is most of the cost.
+    """
+    hashes = {name: pd.util.hash_pandas_object(values, index=False).to_numpy() for name, values in frame.items()}
+    return pd.DataFrame({"key": _combined([hashes[k] for k in TABLES[table].key]), "hash": _combined(list(hashes.values()))})
 
 
 def compare(current: pd.DataFrame, previous: pd.DataFrame) -> dict[str, int]:

@@ -7,7 +7,9 @@ leaves half a table where the previous one was.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -70,7 +72,38 @@ def conforms(frame: pd.DataFrame, arrow: pa.Table, table: str) -> bool:
         ok = _text_conforms(values, arrow.column(i), col) if DTYPE[col.kind] == "str" else _typed_conforms(values, col)
         if not ok:
             return False
-    return not (spec.key and frame.duplicated(subset=list(spec.key)).any())
+    return not spec.key or _key_unique(frame, arrow, spec.key)
+
+
+def row_codes(columns: Sequence[np.ndarray]) -> np.ndarray:
+    """One integer per row, equal exactly where every column's code is (codes ≥ -1, as ``pd.factorize`` gives them).
+
+    Mixed radix, compressed before it could overflow: rows are then compared by hashing one integer each, not by
+    ``DataFrame.duplicated``, which factorizes every column again.
+    """
+    ids = np.zeros(len(columns[0]) if len(columns) else 0, dtype=np.int64)
+    n_ids = 1
+    for codes in columns:
+        size = int(codes.max(initial=-1)) + 2  # codes -1 … max become 0 … max + 1
+        if n_ids * size > 2**62:
+            ids, distinct = pd.factorize(ids)
+            n_ids = len(distinct)
+        ids = ids * size + (codes + 1)
+        n_ids *= size
+    return ids
+
+
+def _key_unique(frame: pd.DataFrame, arrow: pa.Table, key: Sequence[str]) -> bool:
+    """No two rows share the key (a missing value matching a missing one, as in pandas).
+
+    Arrow's dictionary codes hash the bytes, not Python objects: half the time of ``DataFrame.duplicated``.
+    Floats compare by value in pandas (0.0 = -0.0) but by bits in Arrow, so a float key is left to pandas.
+    """
+    if any(pa.types.is_floating(arrow.schema.field(k).type) for k in key):
+        return not frame.duplicated(subset=list(key)).any()
+    codes = [pc.dictionary_encode(arrow.column(k).combine_chunks(), null_encoding="encode").indices.to_numpy()
+             for k in key]
+    return not pd.Series(row_codes(codes)).duplicated().any()
 
 
 def validate(frame: pd.DataFrame, table: str, arrow: pa.Table | None = None) -> None:
@@ -99,12 +132,34 @@ def write_table(frame: pd.DataFrame, table: str, path: Path) -> dict[str, object
         validate(frame, table)  # a frame Arrow cannot hold: the schema's verdict first, else Arrow's error
         raise
     validate(frame, table, arrow)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    pq.write_table(arrow, tmp, compression="snappy")
-    os.replace(tmp, path)
+    _write_atomically(path, lambda tmp: pq.write_table(arrow, tmp, compression="snappy"))
     return {"rows": len(frame), "sha256": file_sha256(path)}
 
 
-def read_table(folder: Path, table: str) -> pd.DataFrame:
-    return pd.read_parquet(folder / f"{table}.parquet")
+def copy_table(frame: pd.DataFrame, table: str, arrow: pa.Table, source: Path, path: Path) -> None:
+    """Validate ``frame`` and ``arrow``, both read from ``source`` (a file ``write_table`` wrote), and copy ``source``
+    to ``path``.
+
+    Writing ``frame`` again would give the same bytes (with the same pyarrow and pandas, Parquet → pandas →
+    Parquet is a fixed point for the schemas' dtypes), but converting and encoding it again costs more than the
+    checks.
+    """
+    validate(frame, table, arrow)
+    _write_atomically(path, lambda tmp: shutil.copyfile(source, tmp))
+
+
+def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    """``write`` to a temporary file beside ``path``, then rename: a crash never leaves half a table."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def read_table_and_arrow(folder: Path, table: str) -> tuple[pd.DataFrame, pa.Table]:
+    """A processed table, and the Arrow table it was converted from (kept for checks, so nothing is read twice).
+
+    ``pd.read_parquet`` (pyarrow engine, default options) is this same ``pq.read_table(...).to_pandas()``.
+    """
+    arrow = pq.read_table(folder / f"{table}.parquet")
+    return arrow.to_pandas(), arrow
