@@ -54,3 +54,31 @@ def test_occupancy_person_nights_over_place_days():
     assert value(out, "shelter_occupancy", "2023-02") == (9 + 1 + 9) / 672
     # January: a has 2 nights (30, 31 Jan); places h1 20 × 31 + h2 10 × 31
     assert value(out, "shelter_occupancy", "2023-01") == 2 / 930
+
+
+def _reference_intervals(stays, month):
+    """Merged night intervals by sorting and grouping the person_id text (the definition, plainly)."""
+    from analysis.months import day_after
+
+    start, discharged = stays["admitted"], stays["discharged"]
+    stop = discharged.where(discharged.isna() | (discharged > start), start + pd.Timedelta(days=1)).fillna(day_after(month))
+    s = pd.DataFrame({"person_id": stays["person_id"], "start": start, "stop": stop}).sort_values(["person_id", "start"])
+    prev_reach = s.groupby("person_id")["stop"].cummax().groupby(s["person_id"]).shift()
+    block = (prev_reach.isna() | (s["start"] > prev_reach)).cumsum()
+    return s.groupby(block).agg(person_id=("person_id", "first"), start=("start", "min"), stop=("stop", "max"))
+
+
+def test_night_intervals_agree_with_plain_pandas():
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        n = int(rng.integers(0, 25))
+        admitted = T("2023-01-01") + pd.to_timedelta(rng.integers(0, 60, n), "D")
+        discharged = pd.Series(admitted + pd.to_timedelta(rng.integers(-2, 20, n), "D")).where(rng.random(n) > 0.2)
+        stays = pd.DataFrame({"person_id": rng.choice(list("abcd"), n).astype(object), "admitted": admitted,
+                              "discharged": discharged.astype("datetime64[ns]")})
+        key = ["person_id", "start"]
+        got = shelters.person_night_intervals(stays, M).sort_values(key, ignore_index=True)
+        expected = _reference_intervals(stays, M).sort_values(key, ignore_index=True)
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)

@@ -120,3 +120,36 @@ def test_stock_change_equals_inflow_minus_outflow(stays):
         assert value(out, "inflow", now) == sum(value(out, "inflow", now, b) for b in system.INFLOW)
         assert value(out, "outflow", now) == sum(value(out, "outflow", now, b) for b in system.OUTFLOW)
     assert value(out, "persons_in_shelter", str(M)) == eps.loc[eps["open"], "person_id"].nunique()
+
+
+def _reference_arrival_type(episodes: pd.DataFrame, params) -> pd.Series:
+    """The previous episode found by sorting and grouping the person_id text (the definition, plainly)."""
+    import numpy as np
+
+    e = episodes.sort_values(["person_id", "start"])
+    by_person = e.groupby("person_id")
+    prev_end, prev_category = by_person["end"].shift(), by_person["discharge_category"].shift()
+    lookback = pd.DateOffset(months=int(params["definitions.new_arrival_lookback_months"]))
+    recent = prev_end.notna() & (prev_end >= e["start"] - lookback)
+    kind = np.where(~recent, "new", np.where(prev_category.isin(system.HOUSING_OUTCOMES), "returning_from_housing",
+                                             "returning_other"))
+    return pd.Series(kind, index=e.index).reindex(episodes.index)
+
+
+def test_arrival_type_by_hand():
+    kinds = system.arrival_type(FIXTURE, P)
+    assert kinds.tolist() == ["new", "new", "new", "returning_from_housing", "new", "returning_other", "new"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(random_stays())
+def test_arrival_type_and_median_lengths_agree_with_plain_pandas(stays):
+    eps = build_episodes(stays, M, int(P["definitions.episode_gap_days"])).sample(frac=1, random_state=1)
+    pd.testing.assert_series_equal(system.arrival_type(eps, P), _reference_arrival_type(eps, P), check_exact=True)
+    out = system.endings_12m(eps, M, P)
+    ended = eps[eps["end"].notna()]
+    for m in (M - 2, M - 1, M):
+        inside = (ended["end"] >= (m - 11).start_time) & (ended["end"] <= month_end(m))
+        expected = ended.loc[inside, "nights"].median()
+        got = value(out, "episode_length_median_12m", str(m))
+        assert got == expected or (pd.isna(got) and pd.isna(expected))

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from analysis.clean import read_month_tables
+from analysis.clean import MonthTables
 from analysis.indicators import housing, pilot, shelters, support, system
 from analysis.indicators import quality as quality_rows
 from analysis.indicators.catalogue import load_catalogue
@@ -49,9 +49,12 @@ def check_rows(indicators: pd.DataFrame, catalogue: Mapping[str, Mapping[str, An
         raise IndicatorTableError("indicator rows do not match the catalogue:\n  " + "\n  ".join(problems))
 
 
-def load_inputs(month_dir: Path, processed_dir: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
-    """The month's cleaned tables (``<processed>/<M>/*.parquet``) and ``quality.json`` as plain data."""
-    return read_month_tables(month_dir), json.loads((Path(processed_dir) / "quality.json").read_text(encoding="utf-8"))
+def load_inputs(month_dir: Path, processed_dir: Path) -> tuple[MonthTables, dict[str, Any]]:
+    """The month's cleaned tables (``<processed>/<M>/*.parquet``) and ``quality.json`` as plain data.
+
+    The tables are read when first used: the core indicators need seven of the ten, and not income.
+    """
+    return MonthTables(month_dir), json.loads((Path(processed_dir) / "quality.json").read_text(encoding="utf-8"))
 
 
 def summary_table(indicators: pd.DataFrame, catalogue: Mapping[str, Mapping[str, Any]], month: pd.Period) -> pd.DataFrame:
@@ -70,8 +73,7 @@ def build_core_indicators(
     month_tables: Mapping[str, pd.DataFrame], quality: Mapping[str, Any], month: pd.Period, params: Params,
 ) -> pd.DataFrame:
     """All indicators of the catalogue's core areas for reference month M, history included, sorted."""
-    tables = dict(month_tables)
-    frames = [build(tables, month, params) for build in TABLE_BUILDERS] + [quality_rows.build(quality, month)]
+    frames = [build(month_tables, month, params) for build in TABLE_BUILDERS] + [quality_rows.build(quality, month)]
     out = pd.concat(frames, ignore_index=True)[COLUMNS]
     out["breakdown"] = out["breakdown"].fillna("").astype(str)
     out["value"] = out["value"].astype(float)

@@ -7,13 +7,20 @@ contract §4 identical across tracks.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from analysis.months import month_end, months_back, period_label
+from analysis import months as _months
+from analysis.months import months_back, period_label
 from analysis.params import Params
+
+# Period → Timestamp arithmetic costs ~50 µs a call, and the builders ask for the same two dozen month ends and
+# starts hundreds of times (per month, per indicator): each is computed once. Timestamps are immutable.
+month_end = lru_cache(maxsize=1024)(_months.month_end)
+month_start = lru_cache(maxsize=1024)(_months.month_start)
 
 COLUMNS = ["indicator", "period", "breakdown", "value"]
 HOUSING_OUTCOMES = ("egen_bolig", "udslusningsbolig", "skaev_bolig")
@@ -158,6 +165,7 @@ def cumulative(indicator: str, dates: pd.Series, months: Sequence[pd.Period]) ->
                  for m, n in zip(months, np.searchsorted(when, ends, side="right")))
 
 
+@lru_cache(maxsize=1024)
 def window_start(month: pd.Period, n_months: int) -> pd.Timestamp:
     """First day of the ``n_months`` window ending with ``month``."""
     return (month - (n_months - 1)).start_time.normalize()

@@ -1,13 +1,15 @@
 """Spor 1: affordable dwellings received, subsidised dwellings let, permanent-subsidy new builds."""
 from __future__ import annotations
 
+from typing import Mapping
+
 import numpy as np
 import pandas as pd
 
 from analysis.indicators.common import (
-    as_dates, cumulative, frame, history, monthly_and_yearly, rolling_counts, year_start,
+    as_dates, cumulative, frame, history, month_end, monthly_and_yearly, rolling_counts, year_start,
 )
-from analysis.months import month_end, period_label
+from analysis.months import period_label
 from analysis.params import Params
 
 RENT_BANDS = ("rent_lt_4500", "rent_4500_5000", "rent_gt_5000")
@@ -58,7 +60,7 @@ def permanent_subsidy(dwellings: pd.DataFrame, month: pd.Period, params: Params)
     return frame(records)
 
 
-def build(tables: dict[str, pd.DataFrame], month: pd.Period, params: Params) -> pd.DataFrame:
+def build(tables: Mapping[str, pd.DataFrame], month: pd.Period, params: Params) -> pd.DataFrame:
     return pd.concat([
         dwellings_received(tables["dwellings"], month, params),
         subsidised_dwellings_allocated(tables["tenancies"], month, params),

@@ -6,6 +6,8 @@ period; both series are cumulative so the chart can be read against the 50 place
 """
 from __future__ import annotations
 
+from typing import Mapping
+
 import pandas as pd
 
 from analysis.indicators.common import cumulative, history
@@ -24,7 +26,7 @@ def pilot_persons(referrals: pd.DataFrame, tenancies: pd.DataFrame, params: Para
     return first.set_index("person_id").join(moves.groupby("person_id")["moved_in"].min()).reset_index()
 
 
-def build(tables: dict[str, pd.DataFrame], month: pd.Period, params: Params) -> pd.DataFrame:
+def build(tables: Mapping[str, pd.DataFrame], month: pd.Period, params: Params) -> pd.DataFrame:
     persons = pilot_persons(tables["referrals"], tables["tenancies"], params)
     months = history(month, params)
     return pd.concat([

@@ -1,12 +1,15 @@
 """Spor 2: shelter places by paragraph, shelter and ownership; §110 occupancy; §110→§107 conversion screening."""
 from __future__ import annotations
 
+from typing import Mapping
+
 import numpy as np
 import pandas as pd
 
-from analysis.indicators.common import frame, history, stock
+from analysis.clean.episodes import previous_max
+from analysis.indicators.common import frame, history, month_start, stock
 from analysis.ingest.schemas import OWNERSHIP
-from analysis.months import day_after, month_start, period_label
+from analysis.months import day_after, period_label
 from analysis.params import Params
 
 PARAGRAPHS = ("110", "107", "108")
@@ -59,15 +62,25 @@ def _overlap_days(start: np.ndarray, stop: np.ndarray, lo: pd.Timestamp, hi: pd.
 
 
 def person_night_intervals(stays: pd.DataFrame, month: pd.Period) -> pd.DataFrame:
-    """Each person's shelter nights as disjoint ``[start, stop)`` intervals (overlapping stays merged, open ones censored)."""
+    """Each person's shelter nights as disjoint ``[start, stop)`` intervals (overlapping stays merged, open ones censored).
+
+    Merged as episodes are chained: rows sorted by integer person codes, a running maximum of the stops per person
+    (sorting and grouping by the person_id text was most of the occupancy indicator's time).
+    """
     start = stays["admitted"]
     discharged = stays["discharged"]
     stop = discharged.where(discharged.isna() | (discharged > start), start + ONE_DAY).fillna(day_after(month))
-    s = pd.DataFrame({"person_id": stays["person_id"], "start": start, "stop": stop}).sort_values(["person_id", "start"])
-    reach = s.groupby("person_id")["stop"].cummax()
-    prev_reach = reach.groupby(s["person_id"]).shift()
-    block = (prev_reach.isna() | (s["start"] > prev_reach)).cumsum()
-    return s.groupby(block).agg(person_id=("person_id", "first"), start=("start", "min"), stop=("stop", "max"))
+    person = pd.factorize(stays["person_id"])[0]
+    first, last = _days(start), _days(stop)
+    order = np.lexsort((first, person))
+    first, last, person = first[order], last[order], person[order]
+    merged_from = np.flatnonzero(first > previous_max(last, person))  # stays starting after all earlier nights
+    last = np.maximum.reduceat(last, merged_from) if len(merged_from) else last
+    return pd.DataFrame({
+        "person_id": stays["person_id"].to_numpy()[order][merged_from],
+        "start": first[merged_from].astype("datetime64[D]").astype("datetime64[ns]"),
+        "stop": last.astype("datetime64[D]").astype("datetime64[ns]"),
+    })
 
 
 def occupancy(stays: pd.DataFrame, shelters: pd.DataFrame, month: pd.Period, params: Params) -> pd.DataFrame:
@@ -87,7 +100,7 @@ def occupancy(stays: pd.DataFrame, shelters: pd.DataFrame, month: pd.Period, par
     return frame(records)
 
 
-def build(tables: dict[str, pd.DataFrame], month: pd.Period, params: Params) -> pd.DataFrame:
+def build(tables: Mapping[str, pd.DataFrame], month: pd.Period, params: Params) -> pd.DataFrame:
     shelters = tables["shelters"]
     return pd.concat([
         places(shelters, month, params),

@@ -1,6 +1,8 @@
 """Spor 3: floating support (§85/§99) by method and provider: open at month end, started and ended in the month."""
 from __future__ import annotations
 
+from typing import Mapping
+
 import pandas as pd
 
 from analysis.indicators.common import counts, history, month_keys, stock
@@ -9,7 +11,7 @@ from analysis.months import period_label
 from analysis.params import Params
 
 
-def build(tables: dict[str, pd.DataFrame], month: pd.Period, params: Params) -> pd.DataFrame:
+def build(tables: Mapping[str, pd.DataFrame], month: pd.Period, params: Params) -> pd.DataFrame:
     support = tables["support"]
     months = history(month, params)
     periods = [period_label(m) for m in months]

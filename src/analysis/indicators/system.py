@@ -9,15 +9,16 @@ M−1 or started in M, and it is not open when it ended in M.
 from __future__ import annotations
 
 from functools import partial
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
 from analysis.indicators.common import (
-    HOUSING_OUTCOMES, counts, frame, history, month_keys, rolling_counts, stock, window_start,
+    HOUSING_OUTCOMES, counts, frame, history, month_end, month_keys, month_start, rolling_counts, stock, window_start,
 )
 from analysis.ingest.schemas import DISCHARGE_CATEGORIES
-from analysis.months import month_end, month_start, period_label
+from analysis.months import period_label
 from analysis.params import Params
 
 INFLOW = ("new", "returning_from_housing", "returning_other")
@@ -29,14 +30,25 @@ def _in_month(dates: np.ndarray, month: pd.Period) -> np.ndarray:
 
 
 def arrival_type(episodes: pd.DataFrame, params: Params) -> pd.Series:
-    """``new`` without an episode in the look-back window before the start, else returning by the previous outcome."""
-    e = episodes.sort_values(["person_id", "start"])
-    by_person = e.groupby("person_id")
-    prev_end, prev_category = by_person["end"].shift(), by_person["discharge_category"].shift()
+    """``new`` without an episode in the look-back window before the start, else returning by the previous outcome.
+
+    The previous episode is found in an order by integer person codes and start (sorting and grouping by the
+    person_id text was most of the flows' time).
+    """
+    person = pd.factorize(episodes["person_id"])[0]
+    order = np.lexsort((episodes["start"].to_numpy(), person))
+    person = person[order]
+    has_previous = np.zeros(len(order), dtype=bool)
+    has_previous[1:] = (person[1:] == person[:-1]) & (person[1:] >= 0)  # no person (-1) has no history
+    previous = np.roll(order, 1)  # row of the episode just before in that order (where there is one)
     lookback = pd.DateOffset(months=int(params["definitions.new_arrival_lookback_months"]))
-    recent = prev_end.notna() & (prev_end >= e["start"] - lookback)
-    kind = np.where(~recent, "new", np.where(prev_category.isin(HOUSING_OUTCOMES), "returning_from_housing", "returning_other"))
-    return pd.Series(kind, index=e.index).reindex(episodes.index)
+    earliest = (episodes["start"] - lookback).to_numpy(dtype="datetime64[ns]")[order]
+    previous_end = episodes["end"].to_numpy(dtype="datetime64[ns]")[previous]
+    recent = has_previous & ~np.isnat(previous_end) & (previous_end >= earliest)
+    from_housing = episodes["discharge_category"].isin(HOUSING_OUTCOMES).to_numpy()[previous]
+    kind = np.empty(len(order), dtype=object)
+    kind[order] = np.where(~recent, "new", np.where(from_housing, "returning_from_housing", "returning_other"))
+    return pd.Series(kind, index=episodes.index)
 
 
 def flows(episodes: pd.DataFrame, month: pd.Period, params: Params) -> pd.DataFrame:
@@ -60,10 +72,11 @@ def endings_12m(episodes: pd.DataFrame, month: pd.Period, params: Params) -> pd.
     months = history(month, params)
     ended = episodes[episodes["end"].notna()]
     first_day = partial(window_start, n_months=12)
+    end, nights = ended["end"].to_numpy(dtype="datetime64[ns]"), ended["nights"].to_numpy(dtype=float)
     medians = []
-    for m in months:
-        inside = (ended["end"] >= first_day(m)) & (ended["end"] <= month_end(m))
-        medians.append(("episode_length_median_12m", period_label(m), "", ended.loc[inside, "nights"].median()))
+    for m in months:  # numpy arrays, not Series: this runs once per history month
+        inside = nights[(end >= first_day(m).to_datetime64()) & (end <= month_end(m).to_datetime64())]
+        medians.append(("episode_length_median_12m", period_label(m), "", np.median(inside) if len(inside) else np.nan))
     return pd.concat([
         rolling_counts("episodes_ended_12m", ended["end"], months, first_day, ended["discharge_category"],
                        DISCHARGE_CATEGORIES, total=True),
@@ -114,7 +127,7 @@ def discharges_cph_own_shelters(stays: pd.DataFrame, shelters: pd.DataFrame, mon
     ], ignore_index=True)
 
 
-def build(tables: dict[str, pd.DataFrame], month: pd.Period, params: Params) -> pd.DataFrame:
+def build(tables: Mapping[str, pd.DataFrame], month: pd.Period, params: Params) -> pd.DataFrame:
     episodes = tables["episodes"]
     return pd.concat([
         flows(episodes, month, params),
