@@ -8,10 +8,13 @@ harness: seasonal naive and a static Little's-law level (arrivals × mean stay).
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from analysis.forecast.model import History
 
 Forecaster = Callable[[int, int], np.ndarray]  # (origin position, horizon) -> forecasts for origin+1..origin+h
 
@@ -70,9 +73,14 @@ def default_origins(n: int, horizon: int, count: int, min_train: int = 36) -> ra
     return range(max(min_train - 1, last - count + 1), last + 1)
 
 
-def local_backtest(tables: dict[str, pd.DataFrame], month: pd.Period, params, origins: int | None = None) -> pd.DataFrame:
+def local_backtest(tables: dict[str, pd.DataFrame], month: pd.Period, params, origins: int | None = None,
+                   history: History | None = None) -> pd.DataFrame:
     """Backtest of the stock-and-flow model on the month-end shelter stock, against
-    seasonal naive and Little's law, over the last ``forecast.backtest_origins`` origins."""
+    seasonal naive and Little's law, over the last ``forecast.backtest_origins`` origins.
+
+    ``history`` is ``History.from_tables`` of ``tables`` when the caller has built it already
+    (the forecast step fits on it too), so the arrays are not built twice.
+    """
     from analysis.forecast.flows import history_months, spell_flows
     from analysis.forecast.model import History, fit_history
     from analysis.forecast.simulate import simulate
@@ -88,7 +96,8 @@ def local_backtest(tables: dict[str, pd.DataFrame], month: pd.Period, params, or
     horizon = int(params["forecast.backtest_horizon_months"])
     paths = int(params["forecast.backtest_paths"])
     seed = int(params["forecast.seed"])
-    history = History.from_tables(tables["episodes"], tables["tenancies"], tables["support"], params)
+    if history is None:
+        history = History.from_tables(tables["episodes"], tables["tenancies"], tables["support"], params)
 
     def model(origin: int, h: int) -> np.ndarray:
         at = months[origin]

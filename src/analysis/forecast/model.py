@@ -54,15 +54,21 @@ def discrete_hazard(
     lo = np.maximum(ks, last - window)
     n = np.clip(np.minimum(ke, last) - lo, 0, None).astype(int)  # month ends j in [lo, min(ke, last))
     keep = n > 0
-    rep = np.repeat(np.arange(len(ks))[keep], n[keep])
-    offset = np.arange(rep.size) - np.repeat(np.cumsum(n[keep]) - n[keep], n[keep])
-    j = lo[rep] + offset
-    age = np.minimum(j - ks[rep], n_bins - 1).astype(int)
-    is_event = (ke[rep] == j + 1) & flag[rep]
-    cell = group[rep].astype(int) * n_bins + age
+    # counted per spell rather than per month at risk: a spell is at risk once at each age from
+    # lo - ks to lo - ks + n - 1, so the bins below the last count the spells whose range covers
+    # them (a running sum of starts minus stops) and the last bin all ages from n_bins - 1 on
+    g = group[keep].astype(int)
+    first = (lo - ks)[keep].astype(int)
+    stop = first + n[keep]
     size = n_groups * n_bins
-    exposure = np.bincount(cell, minlength=size).astype(float).reshape(n_groups, n_bins)
-    events = np.bincount(cell, weights=is_event, minlength=size).reshape(n_groups, n_bins)
+    edges = (np.bincount(g * n_bins + np.minimum(first, n_bins - 1), minlength=size)
+             - np.bincount(g * n_bins + np.minimum(stop, n_bins - 1), minlength=size))
+    exposure = np.cumsum(edges.reshape(n_groups, n_bins), axis=1).astype(float)
+    exposure[:, -1] = np.bincount(g, weights=np.maximum(stop - np.maximum(first, n_bins - 1), 0), minlength=n_groups)
+    # the transition j -> j + 1 = ke that ends a spell is an event when j is one of its month ends at risk
+    ended = keep & flag & (ke - 1 >= lo) & (ke - 1 < lo + n)
+    cell = group[ended].astype(int) * n_bins + np.minimum(ke[ended] - 1 - ks[ended], n_bins - 1).astype(int)
+    events = np.bincount(cell, minlength=size).astype(float).reshape(n_groups, n_bins)
     return events, exposure
 
 

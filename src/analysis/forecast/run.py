@@ -69,14 +69,18 @@ def _quantiles(values: np.ndarray, intervals: list[float], axis: int = 0) -> dic
 
     One sort along the paths serves every bound: the median is the mean of the middle
     one or two sorted values (what ``np.median`` takes from its partition, NaN if any
-    is NaN), and ``np.quantile`` partitions sorted values cheaply.
+    is NaN), and ``np.quantile`` partitions sorted values cheaply. The sorted copy has the
+    paths last, so the sort and the partition run along contiguous rows; the mean is taken
+    on ``values`` as given, as its rounding depends on the order of the sum.
     """
-    ordered = np.sort(values, axis=axis)
-    n = values.shape[axis]
-    median = np.take(ordered, range((n - 1) // 2, n // 2 + 1), axis=axis).mean(axis=axis)
-    out = {"median": np.where(np.isnan(np.take(ordered, -1, axis=axis)), np.nan, median), "mean": values.mean(axis=axis)}
+    ordered = np.moveaxis(values, axis, -1).copy()
+    ordered.sort(axis=-1)
+    n = ordered.shape[-1]
+    median = ordered[..., (n - 1) // 2: n // 2 + 1].mean(axis=-1)
+    out = {"median": np.where(np.isnan(ordered[..., -1]), np.nan, median), "mean": values.mean(axis=axis)}
     probs = [q for cover in intervals for q in ((1 - cover) / 2, 1 - (1 - cover) / 2)]
-    bounds = np.quantile(ordered, probs, axis=axis) if probs else []  # one partition for all bounds
+    # one partition for all bounds; the sorted copy is not read again, so it may be partitioned in place
+    bounds = np.quantile(ordered, probs, axis=-1, overwrite_input=True) if probs else []
     for k, cover in enumerate(intervals):
         pct = round(cover * 100)
         out[f"lo{pct}"] = bounds[2 * k]

@@ -151,6 +151,15 @@ class _GroupedBinomial:
         return out.reshape(n.shape)
 
 
+def _per_path(stock: np.ndarray, paths: int) -> np.ndarray:
+    """``stock`` for every path: a new int64 array, paths first and each path's cells together.
+
+    The order matters for speed only: ``astype`` on a broadcast keeps its memory order, which
+    puts the paths innermost, so every monthly step on such an array strides across memory.
+    """
+    return np.broadcast_to(stock, (paths, *np.shape(stock))).astype(np.int64, order="C")
+
+
 def damped_years(months: int, damping: float) -> float:
     """Years of trend growth applied after ``months`` months under a damped trend (Gardner & McKenzie).
 
@@ -180,7 +189,7 @@ def simulate(
     rng = np.random.default_rng(seed)
     n_seg, n_bins = rates.exit_hazard.shape
     T, P = len(months), paths
-    shelter = np.broadcast_to(state.shelter, (P, n_seg, n_bins)).astype(np.int64)  # astype copies
+    shelter = _per_path(state.shelter, P)
     # Those out elsewhere come back at return_hazard and are given a segment by return_mix on return,
     # so when the hazard is the same for every segment (as fit() estimates it, pooled) the pool's
     # segments never matter and it is kept as one row: a sum of binomials with a common p is a
@@ -188,9 +197,9 @@ def simulate(
     pooled_returns = bool(np.all(rates.return_hazard == rates.return_hazard[:1]))
     return_hazard = rates.return_hazard[:1] if pooled_returns else rates.return_hazard
     pool = state.elsewhere.sum(axis=0, keepdims=True) if pooled_returns else state.elsewhere
-    elsewhere = np.broadcast_to(pool, (P, *pool.shape)).astype(np.int64)
-    s107 = np.broadcast_to(state.s107, (P, S107_BINS)).astype(np.int64)  # astype copies
-    housed = np.broadcast_to(state.housed, (P, len(METHODS))).astype(np.int64)  # astype copies
+    elsewhere = _per_path(pool, P)
+    s107 = _per_path(state.s107, P)
+    housed = _per_path(state.housed, P)
 
     dest = rates.dest.copy()
     moved = np.minimum(dest[:, 1] * (knobs.s107_referral_factor - 1), dest[:, 2])
@@ -215,6 +224,12 @@ def simulate(
     draw_returns = _GroupedBinomial(return_hazard, elsewhere.shape)
     draw_housing = _GroupedBinomial(p_house[:, None], shelter.shape)
     by_limit: dict[float, tuple[np.ndarray, np.ndarray, _GroupedBinomial]] = {}  # what the day limit decides
+    # the month's large arrays are written in place rather than allocated each month: nights by
+    # extended bin (bin 0 = arrivals; its nights are not whole, so the per-path sums round in this
+    # layout's order) and the stays still in shelter by bin
+    nights = np.empty((P, n_seg, n_bins + 1))
+    weighted = np.empty_like(nights)
+    staying = np.empty_like(shelter)
 
     for t, month in enumerate(months):
         days = month.days_in_month
@@ -252,34 +267,40 @@ def simulate(
         # month join this month's arrivals (extended bin 0)
         leave_s = draw_stays(rng, shelter)
         house_s = draw_housing(rng, leave_s)
-        to107_s, else_s = _split(rng, (leave_s - house_s).sum(axis=2), p_107, p_gone)
+        housing_s = house_s.sum(axis=2)
+        to107_s, else_s = _split(rng, leave_s.sum(axis=2) - housing_s, p_107, p_gone)
         quick = rng.binomial(else_s, rates.quick_return)
         returning = returning + rng.multinomial(quick.sum(axis=1), rates.return_mix)
         entrants = new + returning
         leave_e = rng.binomial(entrants, hazard[:, 0])
         house_e = rng.binomial(leave_e, p_house)
         to107_e, else_e = _split(rng, leave_e - house_e, p_107, p_gone)
-        stock = np.concatenate([entrants[:, :, None], shelter], axis=2)
-        leaving = np.concatenate([leave_e[:, :, None], leave_s], axis=2)
-        to_house = np.concatenate([house_e[:, :, None], house_s], axis=2)
-        demand = to_house.sum(axis=(1, 2))
+        # arrivals (extended bin 0) and stays are kept apart rather than concatenated every month;
+        # only the rationed paths' housing exits are put side by side, in the order they are drawn in
+        demand = housing_s.sum(axis=1) + house_e.sum(axis=1)
         cap = rng.poisson(supply, size=P) if np.isfinite(supply) else np.full(P, np.iinfo(np.int64).max)
-        ratio = np.where(demand > cap, cap / np.maximum(demand, 1), 1.0)
-        rationed = np.flatnonzero(demand > cap)  # on the other paths ratio = 1: all accepted
-        wanted = to_house[rationed]
-        accepted = _sparse_binomial(rng, wanted, ratio[rationed, None, None])
-        leaving[rationed] -= wanted - accepted
+        rationed = np.flatnonzero(demand > cap)  # on the other paths all are accepted
+        wanted = np.concatenate([house_e[rationed, :, None], house_s[rationed]], axis=2)
+        accepted = _sparse_binomial(rng, wanted, (cap[rationed] / demand[rationed])[:, None, None])
+        refused = wanted - accepted
+        leave_e[rationed] -= refused[:, :, 0]
+        leave_s[rationed] -= refused[:, :, 1:]
         housed_now = demand.copy()  # those accepted into housing, per path
         housed_now[rationed] = accepted.sum(axis=(1, 2))
-        staying = stock - leaving
+        staying_e = entrants - leave_e
         to_107 = to107_s + to107_e
         gone_elsewhere = else_s - quick + else_e
         elsewhere[:, :, 0] = gone_elsewhere.sum(axis=1, keepdims=True) if pooled_returns else gone_elsewhere
-        nights = np.concatenate([0.5 * staying[:, :, :1], staying[:, :, 1:]], axis=2) * days
-        nights[:, :, 1:] += 0.5 * days * leaving[:, :, 1:]
-        nights[:, :, 0] += leaving[:, :, 0] * rates.in_out_nights[None, :]
-        shelter = staying[:, :, :n_bins].copy()
-        shelter[:, :, -1] += staying[:, :, n_bins]
+        # nights: a full month for those who stay, half for those who leave, so (staying + stock) / 2
+        # months in a stay's bin (exact: whole and half nights), the in-out nights for arrivals who leave
+        nights[:, :, 0] = 0.5 * staying_e * days + leave_e * rates.in_out_nights
+        np.subtract(shelter, leave_s, out=staying)
+        np.add(staying, shelter, out=shelter)  # the stock's buffer is free now: it takes staying + stock
+        np.multiply(shelter, 0.5 * days, out=nights[:, :, 1:])
+        # ageing: stays move up a bin (the open last bin keeps its own), arrivals who stay take bin 0
+        shelter[:, :, 1:] = staying[:, :, :-1]
+        shelter[:, :, 0] = staying_e
+        shelter[:, :, -1] += staying[:, :, -1]
         # §107 stays: 6-month reimbursement window tracked by month bins
         entries_107 = to_107.sum(axis=1)
         leave_107 = rng.binomial(s107, rates.s107_exit)
@@ -296,10 +317,10 @@ def simulate(
 
         out["shelter_stock"][:, t] = shelter.sum(axis=(1, 2))
         out["nights_110"][:, t] = nights.sum(axis=(1, 2))
-        out["nights_110_reimbursable"][:, t] = (nights * frac[None, None, :]).sum(axis=(1, 2))
+        out["nights_110_reimbursable"][:, t] = np.multiply(nights, frac, out=weighted).sum(axis=(1, 2))
         out["arrivals_new"][:, t] = new.sum(axis=1)
         out["arrivals_returning"][:, t] = returning.sum(axis=1)
-        out["exits"][:, t] = leaving.sum(axis=(1, 2))
+        out["exits"][:, t] = leave_s.sum(axis=(1, 2)) + leave_e.sum(axis=1)
         out["exits_housing"][:, t] = housed_now
         out["housing_demand"][:, t] = demand
         out["s107_stock"][:, t] = s107.sum(axis=1)

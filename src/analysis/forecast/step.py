@@ -18,7 +18,7 @@ from analysis.costs import cost_table, history_volumes
 from analysis.forecast.backtest import local_backtest, mase_summary
 from analysis.forecast.crosschecks import littles_law_history, littles_law_scenarios
 from analysis.forecast.flows import history_months, system_flows
-from analysis.forecast.model import Fitted, fit
+from analysis.forecast.model import Fitted, History, fit_history
 from analysis.forecast.run import Capacity, capacity_today, run_scenarios, scenario_costs, summarise
 from analysis.forecast.segments import SEGMENTS
 from analysis.forecast.simulate import METHODS
@@ -84,7 +84,8 @@ def indicator_rows(yearly: pd.DataFrame, costs: pd.DataFrame, history_costs: pd.
 def run_forecast(tables: dict[str, pd.DataFrame], month: pd.Period, params, paths: int | None = None) -> ForecastOutputs:
     """Everything the forecast step computes, in memory (the notebook writes it)."""
     episodes, tenancies, support, shelters = (tables[t] for t in TABLES)
-    fitted = fit(episodes, tenancies, support, month, params)
+    history = History.from_tables(episodes, tenancies, support, params)  # for the fit and the backtest's origins
+    fitted = fit_history(history, month, params)
     capacity = capacity_today(shelters, fitted)
     results = run_scenarios(fitted, params, paths=paths)
     monthly, yearly = summarise(results, capacity, params)
@@ -94,7 +95,7 @@ def run_forecast(tables: dict[str, pd.DataFrame], month: pd.Period, params, path
     share = float(volumes["support_months_reimbursable"].sum() / after) if after > 0 else 1.0
     costs = scenario_costs(results, params, share)
     horizon = int(params["forecast.backtest_horizon_months"])
-    backtest = local_backtest(tables, month, params)
+    backtest = local_backtest(tables, month, params, history=history)
     flows = system_flows(episodes, tenancies, support, history_months(episodes, month, 48),
                          int(params["definitions.new_arrival_lookback_months"]))
     littles = pd.concat([
