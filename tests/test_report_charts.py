@@ -5,6 +5,7 @@ matplotlib.use("Agg")
 import matplotlib.colors as mcolors  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
 
 from analysis.report import charts  # noqa: E402
 
@@ -63,7 +64,7 @@ def _legend(fig) -> list[str]:
     return [t.get_text() for t in fig.legends[0].get_texts()]
 
 
-def test_line_chart_legend_is_under_the_plot_without_seaborn_title():
+def test_line_chart_legend_is_under_the_plot():
     charts.apply_style()
     df = pd.DataFrame({"period": ["2023-01", "2023-02"] * 2, "value": [1, 2, 3, 4],
                        "serie": ["Nye"] * 2 + ["Tilbage"] * 2})
@@ -145,3 +146,35 @@ def test_legend_takes_fewer_columns_when_three_would_not_fit():
     three = fig.legend(handles, labels, ncol=3)  # what a fixed three columns would have given
     assert three.get_window_extent(renderer).width > fig.bbox.width
     plt.close(fig)
+
+
+def test_line_chart_draws_what_seaborn_lineplot_drew():
+    """Pixel for pixel, with a missing value (the line joins its neighbours) and a month out of order."""
+    import numpy as np
+    import seaborn as sns
+
+    charts.apply_style()
+    df = pd.DataFrame({"period": ["2023-01", "2023-02", "2023-04", "2023-03"] * 2,
+                       "value": [5, None, 7, 4, 2, 3, 8, 1], "serie": ["Nye"] * 4 + ["Tilbage"] * 4})
+
+    def pixels(fig) -> np.ndarray:
+        fig.canvas.draw()
+        out = np.asarray(fig.canvas.buffer_rgba()).copy()
+        plt.close(fig)
+        return out
+
+    ours = pixels(charts.line_chart(df, "period", "value", hue="serie", title="Titel", ylabel="Borgere"))
+    fig, ax = charts._new_axes()
+    data = df.assign(period=charts._as_dates(df["period"]))
+    sns.lineplot(data=data, x="period", y="value", hue="serie", marker="o", markersize=4, linewidth=2, ax=ax)
+    charts._month_axis(ax, 4)
+    charts.format_axis(ax, "y")
+    ax.set_ylim(bottom=0)
+    charts._finish(ax, "Titel", "", "Borgere", legend=True)
+    assert (pixels(fig) == ours).all()
+
+
+def test_line_chart_refuses_a_month_given_twice():
+    df = pd.DataFrame({"period": ["2023-01", "2023-01"], "value": [1, 2], "serie": ["Nye", "Nye"]})
+    with pytest.raises(ValueError, match="more than one 'value' for 2023-01 in serie 'Nye'"):
+        charts.line_chart(df, "period", "value", hue="serie")

@@ -32,8 +32,8 @@ FIGSIZE = (8.0, 4.5)
 
 # seaborn's "whitegrid" style at "notebook" scale (font_scale 1.05), written out as matplotlib
 # settings, with the house palette, type and colours on top. Written out so that a notebook whose
-# charts are plain matplotlib (the retention curves) does not import seaborn and, through it,
-# scipy.stats: ~0.6 s per kernel. tests/test_report_charts.py checks it against ``sns.set_theme``.
+# charts are plain matplotlib (the retention curves, the memo's line charts) does not import seaborn
+# and, through it, scipy.stats: ~0.6 s per kernel. tests/test_report_charts.py checks it against ``sns.set_theme``.
 _BODY, _SMALL = 12.6, 11.55  # seaborn's notebook sizes (12 and 11) times 1.05
 HOUSE_STYLE: dict[str, object] = {
     "figure.facecolor": "white",
@@ -183,12 +183,26 @@ def line_chart(
     df: pd.DataFrame, x: str, y: str, hue: str | None = None, title: str = "", ylabel: str = "",
     decimals: int = 0, percent: bool = False,
 ) -> Figure:
-    """Monthly series (``x`` holds ``YYYY-MM`` periods or dates), one line per ``hue`` value."""
-    import seaborn as sns
+    """Monthly series (``x`` holds ``YYYY-MM`` periods or dates), one line per ``hue`` value.
 
+    Drawn as seaborn's ``lineplot`` draws them (levels in order of appearance and
+    coloured in palette order, a missing value left out so the line joins its
+    neighbours, white-edged markers), but with matplotlib alone: the series are
+    monthly figures already, with nothing to aggregate, and importing seaborn
+    costs the memo ~0.6 s (it loads scipy.stats). A month given twice in one
+    series is an error, not averaged.
+    """
     data = df.assign(**{x: _as_dates(df[x])})
+    repeated = data[data.duplicated([x] if hue is None else [x, hue])]
+    if len(repeated):
+        raise ValueError(f"line_chart: more than one {y!r} for {repeated.iloc[0][x]:%Y-%m}"
+                         + ("" if hue is None else f" in {hue} {repeated.iloc[0][hue]!r}"))
     fig, ax = _new_axes()
-    sns.lineplot(data=data, x=x, y=y, hue=hue, marker="o", markersize=4, linewidth=2, ax=ax)
+    levels = [None] if hue is None else list(data[hue].dropna().unique())
+    for i, level in enumerate(levels):
+        part = (data if level is None else data[data[hue] == level]).dropna(subset=[x, y]).sort_values(x)
+        ax.plot(part[x], part[y], color=PALETTE[i % len(PALETTE)], label=None if level is None else str(level),
+                marker="o", markersize=4, linewidth=2, markeredgewidth=0.75, markeredgecolor="w")
     _month_axis(ax, len(data[x].unique()))
     format_axis(ax, "y", decimals, percent)
     ax.set_ylim(bottom=0)
