@@ -15,16 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from numpy.typing import ArrayLike
-
 from analysis import survival
 from analysis.months import day_after, month_end, period_label
+from analysis.survival import at_risk_counts
 
 METHODS = ("CTI", "ICM", "ACT", "SEL85", "none")
 PATHWAYS = ("shelter", "other")
@@ -88,18 +86,6 @@ def retention_data(tenancies: pd.DataFrame, month: pd.Period) -> pd.DataFrame:
     t["duration"] = elapsed_months(t["moved_in"], end)
     t["event"] = moved & ~t["moveout_category"].isin(CENSORING_MOVEOUTS)
     return t
-
-
-def at_risk_counts(durations: ArrayLike, times: ArrayLike) -> np.ndarray:
-    """Number still followed (duration ≥ t) at each of ``times``, as int64.
-
-    One sort and a binary search per t, instead of a scan of all durations per t
-    (charts ask for thousands of t). A NaN duration is never at risk and nobody is
-    at risk at a NaN time, exactly as ``(durations >= t).sum()`` counts them.
-    """
-    d = pd.Series(durations).to_numpy(dtype=float, na_value=np.nan)
-    d = np.sort(d[~np.isnan(d)])
-    return len(d) - np.searchsorted(d, np.asarray(times, dtype=float), side="left")
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ class KaplanMeier:
 
     def at_risk_at(self, t: float) -> int:
         """Number still followed at t (duration ≥ t); nobody is followed at a NaN t."""
-        return len(self.durations) - int(np.searchsorted(self.durations, t, side="left"))
+        return int(_followed(self.durations, t))
 
     def value_at(self, t: float) -> tuple[float, float, float]:
         """Survival, lower and upper bound at t: the last step at or before t (NaN before the timeline starts).
@@ -52,6 +52,22 @@ class KaplanMeier:
         if i < 0:
             return (np.nan, np.nan, np.nan)
         return (float(self.survival[i]), float(self.lower[i]), float(self.upper[i]))
+
+
+def at_risk_counts(durations: ArrayLike, times: ArrayLike) -> np.ndarray:
+    """Number still followed (duration ≥ t) at each of ``times``, as int64.
+
+    One sort and a binary search per t, instead of a scan of all durations per t
+    (charts ask for thousands of t). A NaN duration is never at risk and nobody is
+    at risk at a NaN time, exactly as ``(durations >= t).sum()`` counts them.
+    """
+    d = pd.Series(durations).to_numpy(dtype=float, na_value=np.nan)
+    return _followed(np.sort(d[~np.isnan(d)]), times)
+
+
+def _followed(sorted_durations: np.ndarray, times: ArrayLike) -> np.ndarray:
+    """Durations ≥ each of ``times`` in an ascending array without NaN (none at a NaN time)."""
+    return len(sorted_durations) - np.searchsorted(sorted_durations, np.asarray(times, dtype=float), side="left")
 
 
 def kaplan_meier(durations: ArrayLike, events: ArrayLike) -> KaplanMeier:
