@@ -1,19 +1,24 @@
 """Render a tiny executed report with both renderers and check what management would receive."""
 from __future__ import annotations
 
+import html as htmlmod
 import re
 import shutil
 import zipfile
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
 import papermill
 import pytest
+import yaml
 
-from analysis.report import render
-from analysis.report.checks import check_docx, check_html
+from analysis.report import render, word_reference
+from analysis.report.checks import check_docx, check_docx_images, check_html
 from tests.browser import chromium_check
 
+QUARTO_SKIP = ("quarto not on PATH: the Quarto path is tested where Quarto is installed; this machine renders "
+               "with the nbconvert+pandoc fallback")
 FRONT_MATTER = """---
 title: "Prøverapport: boliger"
 lang: da
@@ -134,7 +139,9 @@ def test_failed_render_keeps_previous_report(executed: Path, tmp_path: Path, mon
     good = tmp_path / "proeve.html"
     good.write_text("previous good report", encoding="utf-8")
     monkeypatch.setattr(render.shutil, "which", lambda name: None)
-    monkeypatch.setattr(render, "LUA_FILTER", tmp_path / "missing.lua")
+    broken = tmp_path.parent / "broken.lua"
+    broken.write_text("function Image(img) return img", encoding="utf-8")  # a Lua syntax error: pandoc fails
+    monkeypatch.setattr(render, "LUA_FILTER", broken)
     with pytest.raises(render.RenderError, match="pandoc"):
         render.render_report(executed, tmp_path, formats=("html",))
     assert good.read_text(encoding="utf-8") == "previous good report"
@@ -151,8 +158,7 @@ def test_fallback_report_opens_offline_in_chromium(fallback: render.RenderResult
 
 
 @pytest.mark.quarto
-@pytest.mark.skipif(shutil.which("quarto") is None, reason="quarto not on PATH: the Quarto path is tested where "
-                    "Quarto is installed; this machine renders with the nbconvert+pandoc fallback")
+@pytest.mark.skipif(shutil.which("quarto") is None, reason=QUARTO_SKIP)
 def test_quarto_renders_checked_html_and_docx(executed: Path, tmp_path: Path) -> None:
     result = render.render_report(executed, tmp_path, metadata={"subtitle": "Februar 2023"})
     assert result.renderer.startswith("quarto ")
@@ -161,33 +167,200 @@ def test_quarto_renders_checked_html_and_docx(executed: Path, tmp_path: Path) ->
     assert chromium_check(result.files["html"]).requests == []
 
 
-def test_quarto_command_line(executed: Path, fallback: render.RenderResult, tmp_path: Path,
-                             monkeypatch: pytest.MonkeyPatch) -> None:
-    """The Quarto branch without Quarto: the command line it builds and the prepared notebook it renders."""
-    calls: list[list[str]] = []
+def test_quarto_command_lines(executed: Path, fallback: render.RenderResult, tmp_path: Path,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Quarto branch without Quarto: one command per format, metadata as a YAML file, never ``-M``."""
+    calls: list[tuple[list[str], Path]] = []
+    seen: dict[str, dict] = {}
 
-    def fake_run(args: list[str], cwd: Path) -> str:
-        calls.append(list(args))
-        if args[1] == "--version":
-            return "1.7.31\n"
-        to, out_dir = args[args.index("--to") + 1], args[args.index("--output-dir") + 1]
-        prepared = nbformat.read(cwd / args[2], as_version=4)
-        text = "\n".join(o.get("data", {}).get("text/markdown", "") for c in prepared.cells if c.cell_type == "code"
-                         for o in c.outputs)
-        assert "Quarto 1.7.31" in text and "@@RENDERER@@" not in text
-        assert all(c.source.startswith("#| echo: false") for c in prepared.cells if c.cell_type == "code")
-        (cwd / out_dir).mkdir()
-        shutil.copy(fallback.files[to], cwd / out_dir / f"{Path(args[2]).stem}.{to}")
-        return ""
+    def fake_run_all(commands: list[tuple[list[str], Path]]) -> None:
+        for args, cwd in commands:
+            calls.append((list(args), cwd))
+            to = args[args.index("--to") + 1]
+            prepared = nbformat.read(cwd / args[2], as_version=4)
+            front = yaml.safe_load(prepared.cells[0].source.strip().strip("-"))
+            text = "\n".join(o.get("data", {}).get("text/markdown", "") for c in prepared.cells
+                             if c.cell_type == "code" for o in c.outputs)
+            assert "Quarto 1.7.31" in text and "@@RENDERER@@" not in text
+            assert "](figures/boliger.png)" in text and (cwd / "figures" / "boliger.png").is_file()
+            assert all(c.source.startswith("#| echo: false") for c in prepared.cells if c.cell_type == "code")
+            seen[to] = {"front": front, "meta": yaml.safe_load((cwd / "metadata.yml").read_text(encoding="utf-8")),
+                        "files": sorted(p.name for p in cwd.iterdir())}
+            (cwd / "out").mkdir()
+            shutil.copy(fallback.files[to], cwd / "out" / f"{Path(args[2]).stem}.{to}")
 
     monkeypatch.setattr(render.shutil, "which", lambda name: "/opt/quarto/bin/quarto")
-    monkeypatch.setattr(render, "_run", fake_run)
-    result = render.render_report(executed, tmp_path, metadata={"title": "Status: februar 2023"})
-    assert result.renderer == "quarto 1.7.31"
-    html_call, docx_call = calls[1], calls[2]
-    assert html_call[:4] == ["/opt/quarto/bin/quarto", "render", "proeve.ipynb", "--to"] and "--no-execute" in html_call
-    meta = {html_call[i + 1] for i, a in enumerate(html_call) if a == "-M"}
-    assert {'lang:"da"', "embed-resources:true", 'html-math-method:"mathml"', "echo:false",
-            'title:"Status: februar 2023"'} <= meta
-    assert "embed-resources:true" not in docx_call
+    monkeypatch.setattr(render, "_run", lambda args, cwd: "1.7.31\n")  # quarto --version
+    monkeypatch.setattr(render, "_run_all", fake_run_all)
+    title = 'Status: februar 2023 – "Spor 1" & æøå'
+    result = render.render_report(executed, tmp_path, metadata={"title": title})
+    assert result.renderer == "quarto 1.7.31" and result.figures == 1 and result.problems == []
+    assert [args[:5] for args, _ in calls] == [["/opt/quarto/bin/quarto", "render", "proeve.ipynb", "--to", to]
+                                              for to in ("html", "docx")]
+    assert all("-M" not in args and args[-2:] == ["--metadata-file", "metadata.yml"] and "--no-execute" in args
+               for args, _ in calls)
+    assert calls[0][1] != calls[1][1]  # a folder per format: the two run side by side
+    for to in ("html", "docx"):
+        assert seen[to]["meta"] == {"lang": "da", "toc-title": "Indhold", "title": title}
+        assert seen[to]["front"]["title"] == title  # Quarto would otherwise promote the first heading
+        assert seen[to]["files"] == ["fig_alt.lua", "figures", "metadata.yml", "proeve.ipynb", "reference.docx",
+                                     "style.html"]
+    html, docx = seen["html"]["front"]["format"]["html"], seen["docx"]["front"]["format"]["docx"]
+    assert html["embed-resources"] is True and html["minimal"] is True and html["toc"] is True
+    assert docx["reference-doc"] == "reference.docx" and docx["shift-heading-level-by"] == -1
     assert set(result.files) == {"html", "docx"}
+
+
+@pytest.mark.parametrize("title", ['Status: februar 2023', 'Borgere "på gaden": ø/æ/å', "Spor 7 – § 110: 'pladser'"])
+def test_fallback_keeps_awkward_titles_intact(executed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              title: str) -> None:
+    monkeypatch.setattr(render.shutil, "which", lambda name: None)
+    result = render.render_report(executed, tmp_path, metadata={"title": title})
+    html = result.files["html"].read_text(encoding="utf-8")
+    assert _title_text(html) == _typographic(title)
+    assert _typographic(title) in docx_text(result.files["docx"])
+
+
+def _typographic(text: str) -> str:
+    """pandoc's smart quotes: what a title with straight quotes looks like once rendered."""
+    return re.sub(r"'([^']*)'", "‘\\1’", re.sub(r'"([^"]*)"', "“\\1”", text))
+
+
+def _title_text(html: str) -> str:
+    return htmlmod.unescape(re.search(r"<title>(.*?)</title>", html, re.DOTALL).group(1)).strip()
+
+
+def docx_text(path: Path) -> str:
+    with zipfile.ZipFile(path) as docx:
+        document = docx.read("word/document.xml").decode("utf-8")
+    return htmlmod.unescape("".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", document)))
+
+
+
+class _Outline(HTMLParser):
+    """What a reader gets from an HTML report, whatever the styling: text, headings, table cells, pictures."""
+
+    _SKIP = {"script", "style", "nav", "head"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.words: list[str] = []
+        self.headings: list[str] = []
+        self.tables: list[list[list[str]]] = []
+        self.images: list[str] = []  # alt texts
+        self.toc_title = ""
+        self._skipping: list[str] = []
+        self._heading: list[str] | None = None
+        self._cell: list[str] | None = None
+        self._in_toc_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = dict(attrs)
+        if tag == "h2" and attr.get("id") == "toc-title":
+            self._in_toc_title = True
+        if tag in self._SKIP:
+            self._skipping.append(tag)
+        elif self._skipping:
+            return
+        elif tag in {"h1", "h2", "h3", "h4"}:
+            self._heading = []
+        elif tag == "table":
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self.tables[-1].append([])
+        elif tag in {"td", "th"}:
+            self._cell = []
+        elif tag == "img":
+            self.images.append(attr.get("alt") or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "h2":
+            self._in_toc_title = False
+        if self._skipping and tag == self._skipping[-1]:
+            self._skipping.pop()
+        elif self._skipping:
+            return
+        elif tag in {"h1", "h2", "h3", "h4"} and self._heading is not None:
+            self.headings.append(" ".join("".join(self._heading).split()))
+            self._heading = None
+        elif tag in {"td", "th"} and self._cell is not None:
+            self.tables[-1][-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in_toc_title:
+            self.toc_title += data
+        if self._skipping:
+            return
+        self.words += data.split()
+        for part in (self._heading, self._cell):
+            if part is not None:
+                part.append(data)
+
+
+def _without_renderer(words: list[str]) -> str:
+    """The text with the colophon's renderer line cut out: the one place the two renderers must differ."""
+    return re.sub(r"Renderet med:.*?Kørselstidspunkt", "Renderet med: … Kørselstidspunkt", " ".join(words))
+
+
+def outline(path: Path) -> _Outline:
+    parser = _Outline()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def _word_layout(path: Path) -> dict:
+    """What Word users see of the layout: page size and margins, heading styles, contents title, header rows."""
+    with zipfile.ZipFile(path) as docx:
+        document = docx.read("word/document.xml").decode("utf-8")
+        styles = docx.read("word/styles.xml").decode("utf-8")
+    return {
+        "page": re.search(r"<w:pgSz [^>]*>", document) and dict(re.findall(r'w:(\w+)="(\d+)"', re.search(
+            r"<w:pgSz [^>]*>", document).group(0))),
+        "margins": {k: v for k, v in re.findall(r'w:(top|left|right|bottom)="(\d+)"',
+                                                 re.search(r"<w:pgMar [^>]*>", document).group(0))},
+        "headings": re.findall(r'<w:pStyle w:val="(Heading\d)"', document),
+        "toc": "TOC \\o" in document and "Indhold" in docx_text(path),
+        "header_rows": document.count("<w:tblHeader"),
+        "tables": document.count("<w:tbl>"),
+        "lang": re.search(r'<w:lang\b[^>]*\bw:val="([^"]+)"', styles).group(1),
+    }
+
+
+def test_word_output_fits_word_users(fallback: render.RenderResult) -> None:
+    layout = _word_layout(fallback.files["docx"])
+    assert layout["page"] == {"w": "11906", "h": "16838"}  # A4
+    assert layout["margins"] == {"top": "1417", "right": "1417", "bottom": "1417", "left": "1417"}  # 2,5 cm
+    assert layout["headings"] == ["Heading1"] * 3  # the "##" sections (two + colophon): a real outline
+    assert layout["toc"] and layout["lang"].startswith("da")
+    assert layout["tables"] == 1 and layout["header_rows"] == layout["tables"]
+
+
+def test_reference_docx_is_pandocs_default_restyled() -> None:
+    """The committed reference document is what :mod:`word_reference` builds (kept reviewable as code)."""
+    with zipfile.ZipFile(render.REFERENCE_DOCX) as docx:
+        document = docx.read("word/document.xml").decode("utf-8")
+        styles = docx.read("word/styles.xml").decode("utf-8")
+    assert word_reference.restyle(document, styles) == (document, styles)  # already restyled: a fixed point
+    assert '<w:pgSz w:w="11906" w:h="16838" />' in document and 'w:val="da-DK"' in styles
+
+
+@pytest.mark.quarto
+@pytest.mark.skipif(shutil.which("quarto") is None, reason=QUARTO_SKIP)
+def test_both_renderers_give_the_same_document(executed: Path, fallback: render.RenderResult,
+                                               tmp_path: Path) -> None:
+    quarto = render.render_report(executed, tmp_path, metadata={"subtitle": "Februar 2023"})
+    assert quarto.renderer.startswith("quarto ") and quarto.problems == []
+    ours, theirs = outline(fallback.files["html"]), outline(quarto.files["html"])
+    assert theirs.headings == ours.headings
+    assert theirs.tables == ours.tables  # cell by cell
+    assert theirs.images == ours.images and len(ours.images) == fallback.figures == 1
+    assert theirs.toc_title.strip() == ours.toc_title.strip() == "Indhold"
+    assert _without_renderer(theirs.words) == _without_renderer(ours.words)  # the text, word by word
+    assert _word_layout(quarto.files["docx"]) == _word_layout(fallback.files["docx"])
+    assert _without_renderer(docx_text(quarto.files["docx"]).split()) == _without_renderer(
+        docx_text(fallback.files["docx"]).split())
+    for result in (quarto, fallback):
+        assert check_docx_images(result.files["docx"], 1) == []
+        assert 'descr="Linjediagram: modtagne boliger steg' in zipfile.ZipFile(result.files["docx"]).read(
+            "word/document.xml").decode("utf-8")

@@ -14,6 +14,13 @@ the notebook computes:
   request, which costs jupyter_client's full shutdown wait (about 3.5 s, in
   1 of ~15 executions measured) before it kills the kernel anyway.
 
+One departure about correctness: papermill's ``cwd=`` calls ``os.chdir`` for
+the whole process while the runner executes steps in threads, so a kernel
+started beside another step's would start (and save its figures) in that
+step's folder. The kernel's folder is therefore handed to the kernel manager
+alone (nbclient's ``resources["metadata"]["path"]``, the ``cwd`` of the kernel
+process), and the parent's working directory is never changed.
+
 Imported only when a notebook step runs: papermill takes over a second to import.
 """
 from __future__ import annotations
@@ -77,9 +84,13 @@ papermill_engines.register(ENGINE, _Engine)
 
 
 def execute(notebook: Path, executed: Path, parameters: dict, cwd: Path, report: bool) -> None:
-    """Run ``notebook`` with ``parameters`` into ``executed`` (cwd ``cwd``); raises ``PapermillExecutionError``."""
+    """Run ``notebook`` with ``parameters`` into ``executed``, its kernel in ``cwd``; raises ``PapermillExecutionError``.
+
+    Safe to call from several threads at once: ``cwd`` is the kernel process's
+    folder only (see the module docstring), and every path handed over is absolute.
+    """
     papermill.execute_notebook(
-        str(notebook), str(executed), parameters=parameters, engine_name=ENGINE,
-        kernel_name="python3", cwd=str(cwd), progress_bar=False, log_output=False,
-        report_mode=report, shutdown_kernel="immediate",
+        str(Path(notebook).resolve()), str(Path(executed).resolve()), parameters=parameters, engine_name=ENGINE,
+        kernel_name="python3", progress_bar=False, log_output=False, report_mode=report,
+        shutdown_kernel="immediate", resources={"metadata": {"path": str(Path(cwd).resolve())}},
     )

@@ -13,10 +13,16 @@ browser test is the check for requests made at run time.
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import io
+import posixpath
 import re
 import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
 
 from analysis.report.colophon import RENDERER_PLACEHOLDER
 
@@ -41,12 +47,15 @@ class _Scanner(HTMLParser):
         self.problems: list[str] = []
         self.html_lang: str | None = None
         self.title = ""
+        self.img_srcs: list[str] = []
         self._open = ""  # the element whose text comes next (style and title hold no child elements)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attr = {k.lower(): (v or "") for k, v in attrs}
         if tag == "html":
             self.html_lang = attr.get("lang")
+        if tag == "img":
+            self.img_srcs.append(attr.get("src", ""))
         if tag == "img" and not attr.get("alt", "").strip():
             self.problems.append(f"<img> without alt text: src={attr.get('src', '')[:60]!r}")
         for name, value in attr.items():
@@ -72,11 +81,80 @@ class _Scanner(HTMLParser):
             self.problems.append(f"renderer placeholder {RENDERER_PLACEHOLDER} was not replaced")
 
 
-def check_html(path: Path) -> list[str]:
-    """Problems that make a rendered HTML report unfit to publish (empty list = fine)."""
+def _scan(path: Path) -> _Scanner:
     scanner = _Scanner()
     scanner.feed(Path(path).read_text(encoding="utf-8"))
     scanner.close()
+    return scanner
+
+
+def _image_problem(data: bytes) -> str | None:
+    """Why ``data`` is not a picture a reader would see (None: a valid image)."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        return f"not a valid image ({type(exc).__name__})"
+    return None
+
+
+def _data_uri_problem(src: str) -> str | None:
+    """Why an ``<img src>`` is not an embedded, valid picture (None: it is)."""
+    head, comma, payload = src.partition(",")
+    if not head.lower().startswith("data:image/") or not comma:
+        return f"not embedded (src={src[:60]!r})"
+    if not head.lower().endswith(";base64"):
+        return f"embedded without base64 ({head[:40]})"
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        return "embedded data is not valid base64"
+    return _image_problem(data)
+
+
+def check_html_images(path: Path, expected: int) -> list[str]:
+    """Every picture really in the file: each ``<img>`` a valid embedded image, as many as the notebook drew.
+
+    A relative or missing image shows as a broken picture only when the file
+    is opened away from the build folder, i.e. by the reader; hence the count.
+    """
+    srcs = _scan(path).img_srcs
+    problems = [f"picture {i}: {why}" for i, src in enumerate(srcs, 1) if (why := _data_uri_problem(src))]
+    if len(srcs) != expected:
+        problems.append(f"{len(srcs)} pictures in the file, the notebook drew {expected}")
+    return problems
+
+
+def check_docx_images(path: Path, expected: int) -> list[str]:
+    """The same for Word: one embedded picture per figure, each a valid image with alt text (``descr``)."""
+    with zipfile.ZipFile(path) as docx:
+        document = docx.read("word/document.xml").decode("utf-8")
+        rels = docx.read("word/_rels/document.xml.rels").decode("utf-8")
+        names = set(docx.namelist())
+        targets = {m.group(1): (m.group(2), m.group(3) or "")
+                   for m in re.finditer(r'<Relationship\b(?=[^>]*\bId="([^"]+)")(?=[^>]*\bTarget="([^"]+)")'
+                                        r'(?:(?=[^>]*\bTargetMode="([^"]+)"))?[^>]*>', rels)}
+        drawings = re.findall(r"<w:drawing>.*?</w:drawing>", document, re.DOTALL)
+        problems = []
+        for i, drawing in enumerate(drawings, 1):
+            descr = re.search(r'<wp:docPr\b[^>]*\bdescr="([^"]*)"', drawing)
+            if descr is None or not descr.group(1).strip():
+                problems.append(f"picture {i}: no alt text (descr)")
+            embed = re.search(r'\br:embed="([^"]+)"', drawing)
+            target, mode = targets.get(embed.group(1), ("", "")) if embed else ("", "")
+            part = posixpath.normpath(posixpath.join("word", target)) if target else ""
+            if mode.lower() == "external" or part not in names:
+                problems.append(f"picture {i}: not embedded in the file")
+            elif why := _image_problem(docx.read(part)):
+                problems.append(f"picture {i}: {why}")
+    if len(drawings) != expected:
+        problems.append(f"{len(drawings)} pictures in the file, the notebook drew {expected}")
+    return problems
+
+
+def check_html(path: Path) -> list[str]:
+    """Problems that make a rendered HTML report unfit to publish (empty list = fine)."""
+    scanner = _scan(path)
     problems = list(scanner.problems)
     if scanner.html_lang is None or scanner.html_lang.lower() not in {"da", "da-dk"}:
         problems.insert(0, f'<html lang="da"> missing (lang={scanner.html_lang!r})')

@@ -25,7 +25,7 @@ from analysis.report.fmt import MISSING, number
 
 FIGURE_DIR = "figures"
 FIGURE_DPI = 150
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+FIGURE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")  # a figure's name becomes its file name
 _NUMERIC_TEXT = re.compile(r"^[−\-+▲▼ ]*[\d.]+(,\d+)?( ?(%|kr\.))?$|^<\d+$|^·$|^–$")
 
 
@@ -97,16 +97,20 @@ def figure_markdown(src: str, alt: str, caption: str) -> str:
 
 
 def figure(fig: Figure, name: str, alt: str, caption: str) -> None:
-    """Save ``fig`` as ``figures/<name>.png`` beside the executing notebook (cwd), display it, close it.
+    """Save ``fig`` as ``figures/<name>.png`` in the step's build folder, display it, close it.
 
-    ``alt`` describes what the chart shows for readers who cannot see it; it is
-    required. The figure is closed so that Jupyter does not display it a second
-    time as an image output without alt text.
+    The step's build folder is the kernel's working directory, which the runner
+    sets for this kernel alone (never with a process-wide ``chdir``); the path is
+    made absolute once, here, so the file lands there whatever happens later.
+    The renderer inlines the file and refuses to publish a report whose figure
+    is missing. ``alt`` describes what the chart shows for readers who cannot
+    see it; it is required. The figure is closed so that Jupyter does not
+    display it a second time as an image output without alt text.
     """
-    if not _NAME.match(name):
+    if not FIGURE_NAME.match(name):
         raise ValueError(f"figure name {name!r}: use letters, digits, '-' and '_' (it becomes a file name)")
     markdown = figure_markdown(f"{FIGURE_DIR}/{name}.png", alt, caption)
-    path = Path.cwd() / FIGURE_DIR / f"{name}.png"
+    path = Path.cwd().resolve() / FIGURE_DIR / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     import matplotlib.pyplot as plt
 
