@@ -1,6 +1,13 @@
 """Monthly-run benchmark (issue 7): cold run, warm rerun, narrative-only rerun, against the floor.
 
 Usage: python benchmarks/bench_pipeline.py [--scale 1] [--jobs 2] [--repeat 3] [--month YYYY-MM] [--no-record]
+       python benchmarks/bench_pipeline.py --compare-renderers [--repeat 3] …   (issue 14; quarto on PATH)
+
+With ``--compare-renderers`` it times cold runs rendered by Quarto against cold
+runs rendered by the nbconvert + pandoc fallback instead, alternated in one
+benchmark run (target: Quarto cold run <= 1.5 x the fallback's). Without it,
+every run renders with the fallback, whatever is on PATH: the floor and the
+cold/floor target are the fallback's.
 
 On the synthetic default extract (``analysis.synthetic.generate`` with the
 CLI's defaults, into benchmarks/out/, not in git) it times the real ``Runner``:
@@ -52,7 +59,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 OUT = HERE / "out" / "pipeline"
 SEED = 2023
-TARGET_RATIO, TARGET_WARM_S = 2.5, 5.0
+TARGET_RATIO, TARGET_WARM_S, TARGET_QUARTO = 2.5, 5.0, 1.5
 _PARAMETERS = 'month = ""\nraw_dir = "data/raw"\nprocessed_dir = "data/processed"\nbuild_dir = ""\nparam_overrides = []\n'
 
 
@@ -154,6 +161,58 @@ def snapshot() -> dict[str, str]:
     return os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(code), os.environ.get("PYTHONPATH")]))}
 
 
+def renderer_env(env: dict[str, str], quarto: bool) -> dict[str, str]:
+    """``env`` whose PATH finds Quarto (its folder first) or does not (every folder holding a ``quarto`` dropped)."""
+    found = shutil.which("quarto", path=env.get("PATH"))
+    folders = [f for f in env.get("PATH", "").split(os.pathsep) if f and not (Path(f) / "quarto").exists()]
+    if quarto:
+        if found is None:
+            sys.exit("--compare-renderers needs quarto on PATH")
+        folders.insert(0, str(Path(found).parent))
+    return env | {"PATH": os.pathsep.join(folders)}
+
+
+def compare_renderers(args: argparse.Namespace, env: dict[str, str], argv: list[str] | None) -> int:
+    """Cold runs with Quarto and with the fallback, alternated; medians compared (issue 14)."""
+    envs = {"fallback": renderer_env(env, quarto=False), "quarto": renderer_env(env, quarto=True)}
+    runs: dict[str, list[Run]] = {"fallback": [], "quarto": []}
+    for _ in range(args.repeat):
+        for name, run_env in envs.items():
+            shutil.rmtree(OUT / "run", ignore_errors=True)
+            runs[name].append(fresh_run("run", args.month, args.jobs, run_env))
+    medians = {name: median_run(r) for name, r in runs.items()}
+    fallback, quarto = medians["fallback"], medians["quarto"]
+    ratio = quarto.seconds / fallback.seconds
+    version = subprocess.run(["quarto", "--version"], capture_output=True, text=True, env=envs["quarto"]).stdout.strip()
+    labels = {"fallback": "fallback (nbconvert + pandoc)", "quarto": f"Quarto {version}"}
+    report_steps = {s.name for s in STEPS if s.report}
+    rows = []
+    for name, med in medians.items():
+        reports = ", ".join(f"{n} {sec:.1f}" for n, _, sec in med.steps if n in report_steps)
+        rows.append(f"| {labels[name]} | {med.seconds:.1f} | {spread(runs[name])} | {reports} |")
+        print(f"cold run, {labels[name]:32s} {med.seconds:6.1f} s  (runs: {spread(runs[name])}; "
+              f"report steps s: {reports})")
+    ok = ratio <= TARGET_QUARTO
+    print(f"{'ok  ' if ok else 'MISS'} Quarto/fallback = {ratio:.2f} (target <= {TARGET_QUARTO})")
+    if not args.no_record:
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        cmd = "python benchmarks/bench_pipeline.py" + "".join(
+            f" {a}" for a in (argv if argv is not None else sys.argv[1:]))
+        record("## Quarto against the fallback (issue 14)", "\n".join([
+            f"### Quarto against the fallback — {stamp}", "",
+            f"Command: `{cmd}`  ",
+            f"Machine: {platform.machine()}, {len(os.sched_getaffinity(0))} cores (shared), Python "
+            f"{platform.python_version()}; month {quarto.month}, synthetic default (seed {SEED}, scale "
+            f"{args.scale:g}), --jobs {args.jobs}; each run a fresh process, cold (nothing processed, built or "
+            f"published); the two renderers alternated {args.repeat} times, medians compared", "",
+            "| renderer | cold run, median (s) | runs (s) | report steps (s, median run) |", "|---|---:|---|---|",
+            *rows, "",
+            f"Quarto/fallback = {ratio:.2f}; {'met' if ok else 'MISSED'}: target <= {TARGET_QUARTO}.",
+        ]))
+        print(f"recorded in {RESULTS}")
+    return 0 if ok else 1
+
+
 def child(kind: str, month: str, jobs: int) -> int:
     """The run itself, in this fresh process; its steps go to stdout as JSON for the parent."""
     if kind.startswith("floor"):
@@ -210,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="cold and floor runs, alternated; medians compared")
     ap.add_argument("--month", default="", help="reference month (default: the extract's last complete month)")
     ap.add_argument("--no-record", action="store_true", help="do not append to benchmarks/RESULTS.md")
+    ap.add_argument("--compare-renderers", action="store_true",
+                    help="cold runs with Quarto (on PATH) against the fallback, instead of the runs above")
     ap.add_argument("--child", choices=["run", "floor", "floor_imports"], help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -220,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(OUT, ignore_errors=True)
     generate(OUT / "raw", seed=SEED, scale=args.scale)
     env = snapshot()
+    if args.compare_renderers:
+        return compare_renderers(args, env, argv)
+    env = renderer_env(env, quarto=False)
     write_floor_notebooks(OUT / "floor_root")
     write_floor_notebooks(OUT / "floor_imports_root", imports=True)
     colds, floors, import_floors = [], [], []
