@@ -110,6 +110,7 @@ def _assert_report(result: render.RenderResult) -> None:
     assert "støj fra stdout" not in html and "en advarsel" not in html
     assert "show.md" not in html and "import " not in html  # no code
     assert "<pre" not in html and "dataframe" not in html.lower()
+    assert "sourceCode" not in html  # not even pandoc's default code styles: the house CSS alone
     assert "udledt af fildato" in html and "Kolofon" in html
 
 
@@ -201,7 +202,7 @@ def test_quarto_command_lines(executed: Path, fallback: render.RenderResult, tmp
                for args, _ in calls)
     assert calls[0][1] != calls[1][1]  # a folder per format: the two run side by side
     for to in ("html", "docx"):
-        assert seen[to]["meta"] == {"lang": "da", "toc-title": "Indhold", "title": title}
+        assert seen[to]["meta"] == {"lang": "da", "toc-title": "Indhold", "document-css": False, "title": title}
         assert seen[to]["front"]["title"] == title  # Quarto would otherwise promote the first heading
         assert seen[to]["files"] == ["fig_alt.lua", "figures", "metadata.yml", "proeve.ipynb", "reference.docx",
                                      "style.html"]

@@ -258,7 +258,8 @@ def _prepare(nb: nbformat.NotebookNode, renderer_label: str, figures: Path,
                 out.metadata = {}
             kept.append(out)
         cell.outputs = kept
-    meta = {"lang": "da", "toc-title": "Indhold",
+    # document-css: false leaves out pandoc's default styles (code blocks and all): the house CSS replaces them.
+    meta = {"lang": "da", "toc-title": "Indhold", "document-css": False,
             **{k: v for k, v in front.items() if k not in _RENDER_KEYS}, **metadata}
     if "title" not in meta:  # pandoc's HTML needs a <title>; without a title it would use the file name anyway
         meta["pagetitle"] = "Rapport"
