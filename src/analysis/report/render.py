@@ -225,8 +225,8 @@ def _prepare(nb: nbformat.NotebookNode, renderer_label: str, figures: Path,
         nb.cells = nb.cells[1:]
     shown: list[str] = []
     texts: list[str] = []
-    for index, cell in enumerate(nb.cells):
-        where = f"cell {index + 1}"
+    for index, cell in enumerate(nb.cells, start=2 if front else 1):  # numbered as the executed notebook's cells
+        where = f"cell {index}"
         if cell.cell_type == "markdown":
             cell.source, found = _checked_figures(cell.source.replace(RENDERER_PLACEHOLDER, renderer_label),
                                                   figures, where, inline)
