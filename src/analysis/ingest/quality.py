@@ -17,6 +17,8 @@ from analysis.fingerprint import combine
 from analysis.report import fmt
 
 RULES_DA = {
+    "bad_field_count": "forkert antal felter i linjen",
+    "merged_cell": "flettet celle i regnearket",
     "missing_value": "påkrævet værdi mangler",
     "cpr_malformed": "ugyldigt CPR-nummer",
     "bad_date": "dato kan ikke læses",
@@ -63,6 +65,7 @@ class QualityReport:
     outputs: dict[str, dict[str, object]] = field(default_factory=dict)  # table → rows, sha256
     changes: dict[str, dict[str, object]] = field(default_factory=dict)  # table → rows_added/changed/removed
     overlapping_stays: int = 0
+    acknowledged: dict[str, str] = field(default_factory=dict)  # plausibility check → the analysts' reason
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False, sort_keys=True), encoding="utf-8")
