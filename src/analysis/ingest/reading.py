@@ -157,9 +157,9 @@ def _read_limited(path: Path, limits: Limits) -> bytes:
                 head = b"".join(chunks) + chunk
                 fields = 1 + max(head.split(b"\n", 1)[0].count(s) for s in (b";", b","))
             bound = fields * (4 * limits.max_field_chars + 3)  # 4 bytes per character at most, quotes, separator
-            starts = np.concatenate(([line_start], ends[:-1] + 1)) if len(ends) else np.array([line_start])
-            lengths = (ends - starts) if len(ends) else np.array([size - line_start])
-            if len(lengths) and lengths.max() > bound:
+            starts = np.concatenate(([line_start], ends + 1))  # the last "line" is the one still open
+            lengths = np.append(ends, size) - starts
+            if lengths.max() > bound:
                 first = int(np.argmax(lengths > bound))
                 raise ExtractTooLargeError(f"{path}: line {line + first} is longer than {fields} fields of at most "
                                            f"{limits.max_field_chars:,} characters (parameter ingest.max_field_chars)")
