@@ -267,3 +267,26 @@ def test_an_unreadable_acknowledgement_file_is_an_error_not_ignored(tmp_path, go
     raw = delivery(tmp_path / "raw")
     (raw / "godkendelser.yml").write_text("- bostoette.zero_rows\n", encoding="utf-8")
     assert "godkendelser.yml" in refused(tmp_path, good, raw, DeliveryError)
+
+
+# ----- the data-quality verdict -------------------------------------------------------------------
+def test_the_verdict_says_what_was_read_set_aside_changed_and_acknowledged():
+    from analysis.ingest.quality import ExtractQuality, QualityReport, quality_verdict
+
+    def q(extract, read, quarantined, rules):
+        return ExtractQuality(extract, extract, f"{extract}.csv", "csv", "utf-8", ";", ",", read, read - quarantined,
+                              quarantined, rules)
+
+    report = QualityReport(
+        "2023-03-06", "udtraek.yml", "demo", 1,
+        {"ophold": q("ophold", 1000, 30, {"duplicate": 20, "cpr_malformed": 10}), "bostoette": q("bostoette", 200, 0, {})},
+        changes={"stays": {"rows_added": 40, "rows_changed": 2, "rows_removed": 1, "compared_with": "2023-02-06"}},
+        acknowledged={"key_figure.support_active": "Nyt fagsystem fra februar"},
+    )
+    text = quality_verdict(report, 0.05)
+    assert "**Læst:** 2 udtræk med i alt 1.200 rækker, udtræksdato 6. marts 2023" in text
+    assert "30 rækker (2,5 %) er lagt i karantæne" in text and "eksakt dublet (20), ugyldigt CPR-nummer (10)" in text
+    assert "`ophold` med 3,0 %" in text
+    assert "(6. februar 2023): 40 nye, 2 rettede og 1 forsvundne rækker" in text
+    assert "nøgletallet `support_active` har flyttet sig meget" in text and "Nyt fagsystem fra februar" in text
+    assert "højst 5 % af rækkerne i karantæne" in text

@@ -328,6 +328,7 @@ def test_failed_step_leaves_the_published_reports_alone(proj, markers, monkeypat
 
 @pytest.mark.parametrize(("ename", "code"), [
     ("MissingExtractError", 3), ("SchemaError", 4), ("ReconciliationError", 4), ("RenderError", 5), ("KeyError", 6),
+    ("PlausibilityError", 4), ("DeliveryError", 4), ("ExtractTooLargeError", 4), ("EncodingError", 4),
 ])
 def test_exception_in_a_notebook_chooses_the_exit_code(proj, monkeypatch, ename, code):
     def fail(*args, **kwargs):
@@ -630,3 +631,52 @@ def test_killed_run_never_publishes_and_the_rerun_matches_a_clean_run(proj, mark
         victim: "outputs missing or altered since last run"}
     assert_complete(link_target(proj))
     assert outputs_of(proj) == clean_outputs
+
+
+# ----- key figures against the previous published month ------------------------------------------
+def _indicators(path: Path, period: str, support: float) -> None:
+    import pandas as pd
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"indicator": ["support_active", "persons_in_shelter"], "period": [period, period],
+                  "breakdown": ["", ""], "value": [support, 420.0]}).to_parquet(path, index=False)
+
+
+def test_a_key_figure_jumping_against_the_previous_month_stops_the_run_until_acknowledged(proj, markers):
+    before = link_target(proj)
+    january = proj / "reports" / ".versions" / "2023-01" / "v1"
+    _indicators(january / "indicators.parquet", "2023-01", 4144.0)
+    (proj / "reports" / "2023-01").symlink_to(january.relative_to(proj / "reports"))
+    _indicators(proj / "build" / MONTH / "indicators" / "published.parquet", MONTH, 0.0)
+    (proj / "raw" / "status" / f"{MONTH}.yml").write_text("spor1: delayed\n")  # a new version to publish
+    with pytest.raises(BadData) as info:
+        run_fake(proj)
+    message = str(info.value)
+    assert info.value.exit_code == 4 and "key figure support_active: 4,144 in 2023-01 (published), 0 in 2023-02" in message
+    assert "key_figure.support_active" in message and "persons_in_shelter" not in message
+    assert link_target(proj) == before and "Previous reports stand" in info.value.summary
+    (proj / "raw" / "godkendelser.yml").write_text(
+        '2023-02:\n  key_figure.support_active: "Bostøtten registreres i nyt system fra februar"\n', encoding="utf-8")
+    result = run_fake(proj)
+    assert result.published_now and any("key_figure.support_active acknowledged" in w for w in result.warnings)
+
+
+def test_key_figure_findings_compare_levels_not_small_numbers():
+    import pandas as pd
+
+    from analysis.ingest.plausibility import key_figure_findings
+    from analysis.params import load_params
+
+    def table(period, values):
+        return pd.DataFrame({"indicator": [i for i, _, _ in values], "period": period,
+                             "breakdown": [b for _, b, _ in values], "value": [v for _, _, v in values]})
+
+    params = load_params()
+    before = table("2023-01", [("outflow", "to_housing", 30.0), ("outflow", "other", 10.0), ("inflow", "", 100.0),
+                               ("support_active", "", None), ("dwellings_received", "", 5.0)])
+    now = table("2023-02", [("outflow", "to_housing", 91.0), ("outflow", "other", 0.0), ("inflow", "", 34.0),
+                            ("support_active", "", 0.0), ("dwellings_received", "", 19.0)])
+    found = key_figure_findings(now, "2023-02", before, "2023-01", params)
+    # outflow to housing ×3.03; inflow ÷2.9 stays; other 10 → 0 and 5 → 19 are below the base of 20; a blank
+    # (suppressed) cell is never compared
+    assert [f.check for f in found] == ["key_figure.outflow"] and "outflow (to_housing)" in found[0].message
