@@ -206,9 +206,25 @@ def _split_header(path: Path, header: str, required: Sequence[str]) -> tuple[str
                       f"with '{sep}' these are missing: {', '.join(tried[sep])}")
 
 
+def _line_ends(data: bytes, path: Path) -> bytes:
+    """LF or CRLF line ends (CR alone, as old Mac Excel writes them, becomes LF); a CR inside a line is damage.
+
+    The parser would take a stray CR for a line end and split the line in two, out of step with the line
+    numbers every message quotes, so such a file is refused with the line.
+    """
+    if b"\n" not in data:
+        return data.replace(b"\r", b"\n")
+    stray = re.search(rb"\r(?!\n)", data)
+    if stray:
+        raise EncodingError(f"{path}: line {_line_of(data, stray.start())} holds a carriage return inside the line: "
+                            "the file is damaged")
+    return data
+
+
 def _read_csv(path: Path, required: Sequence[str], limits: Limits) -> RawExtract:
     data = _read_limited(path, limits)
     encoding = detect_encoding(data, path)
+    data = _line_ends(data, path)
     if encoding == "cp1252":
         data = data.decode("cp1252").encode("utf-8")  # the parser reads UTF-8
     data = data.removeprefix(b"\xef\xbb\xbf")
