@@ -79,8 +79,25 @@ def find_extract(raw_dir: Path, name: str) -> Path:
     return found[0]
 
 
-_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # never in a text export; a damaged or binary file
-_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+def _first(mask: np.ndarray) -> int | None:
+    hits = np.flatnonzero(mask)
+    return int(hits[0]) if len(hits) else None
+
+
+def _control_at(data: bytes) -> int | None:
+    """Offset of the first control character (never in a text export: a damaged or binary file), vectorised."""
+    b = np.frombuffer(data, dtype=np.uint8)
+    return _first(((b < 0x20) & (b != 9) & (b != 10) & (b != 13)) | (b == 0x7F))
+
+
+def _utf8_letter_at(data: bytes) -> int | None:
+    """Offset of the first UTF-8 multi-byte sequence (a lead byte C2–F4 and a continuation byte 80–BF).
+
+    Windows-1252 text has that pair only where a letter such as 'Ø' is followed by a sign such as '°': not
+    in names and reasons. Vectorised: a regex over a 100 MB extract takes seconds.
+    """
+    b = np.frombuffer(data, dtype=np.uint8)
+    return _first((b[:-1] >= 0xC2) & (b[:-1] <= 0xF4) & (b[1:] >= 0x80) & (b[1:] <= 0xBF))
 
 
 def _line_of(data: bytes, offset: int) -> int:
@@ -95,19 +112,19 @@ def detect_encoding(data: bytes, path: Path) -> str:
     entirely as Windows-1252 ("FÃ¦ngsel"). A file is taken as Windows-1252 only when it holds no UTF-8
     multi-byte letter at all; otherwise the first line that breaks UTF-8 is named and the file refused.
     """
-    control = _CONTROL.search(data)
-    if control:
-        raise EncodingError(f"{path}: line {_line_of(data, control.start())} holds a control character: "
+    control = _control_at(data)
+    if control is not None:
+        raise EncodingError(f"{path}: line {_line_of(data, control)} holds a control character: "
                             "the file is damaged or not a text export")
     try:
         data.decode("utf-8")
         return "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
     except UnicodeDecodeError as exc:
         bad_line = _line_of(data, exc.start)
-    utf8 = _UTF8_MULTIBYTE.search(data)
-    if utf8:
+    utf8 = _utf8_letter_at(data)
+    if utf8 is not None:
         raise EncodingError(f"{path}: mixed encodings: line {bad_line} is not UTF-8, but line "
-                            f"{_line_of(data, utf8.start())} is; save the whole file in one encoding")
+                            f"{_line_of(data, utf8)} is; save the whole file in one encoding")
     try:
         data.decode("cp1252")
         return "cp1252"
