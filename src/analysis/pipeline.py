@@ -765,7 +765,10 @@ class Runner:
             raise BadData(str(exc)) from None
 
     def _check_quality(self) -> None:
-        extracts = _read_json(self.processed / "quality.json").get("extracts", {})
+        quality = _read_json(self.processed / "quality.json")
+        for check, reason in quality.get("acknowledged", {}).items():  # ingest's own warning stays in its kernel
+            log.warning("%s acknowledged in godkendelser.yml: %s", check, reason)
+        extracts = quality.get("extracts", {})
         quarantined = sum(e.get("rows_quarantined", 0) for e in extracts.values())
         if quarantined:
             log.warning("%d rows of the extract are in quarantine; the data-quality report lists them", quarantined)

@@ -276,8 +276,8 @@ def _parse_csv(data: bytes, sep: str, names: list[str], path: Path,
     except pa.ArrowInvalid as exc:
         if "Empty CSV file" in str(exc):
             return pd.DataFrame({n: pd.Series([], dtype=object) for n in names}), {}
-        raise EncodingError(f"{path}: cannot be split into fields with separator '{sep}' "
-                            f"({str(exc).splitlines()[0][:80]})") from None
+        # the parser's own message quotes the line it choked on, and a line may hold a CPR number
+        raise EncodingError(f"{path}: cannot be split into fields with separator '{sep}'") from None
     good = table.to_pandas()
     good.columns = names
     if not bad:
