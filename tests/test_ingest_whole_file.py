@@ -131,6 +131,13 @@ def test_cpr_and_CPR_are_the_same_column_twice(tmp_path, good):
     assert "indstillinger.csv: header (line 1) has the same column twice" in message and "cpr" in message
 
 
+def test_empty_trailing_columns_may_repeat(tmp_path):
+    raw = delivery(tmp_path / "raw")
+    _write(raw, "indstillinger", [line + ";;" for line in _lines("indstillinger")])
+    extract = read_extract(raw, "indstillinger", ("cpr",))
+    assert len(extract.frame) == 2 and not extract.broken
+
+
 # ----- size limits ------------------------------------------------------------------------------
 def test_a_field_above_the_limit_names_line_and_column(tmp_path, good):
     raw = delivery(tmp_path / "raw")

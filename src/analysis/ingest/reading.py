@@ -142,12 +142,13 @@ def _normalise(name: object) -> str:
 
 
 def _header_names(path: Path, cells: list[object], required: Sequence[str]) -> list[str]:
-    """Normalised header names; a header without the contract's columns, or with one twice, is refused.
+    """Normalised header names; a name twice (``cpr`` and ``CPR``: which one holds the data?) is refused.
 
-    Only contract column names are quoted: what else a header holds was typed by someone and is not checked.
+    Blank names (empty trailing columns of a workbook) may repeat. Only contract column names are quoted: what
+    else a header holds was typed by someone and is not checked.
     """
     names = [_normalise(c) for c in cells]
-    twice = sorted({n for n in names if names.count(n) > 1})
+    twice = sorted({n for n in names if n and names.count(n) > 1})
     if twice:
         shown = [n if n in required else f"column {names.index(n) + 1}" for n in twice]
         raise SchemaError(f"{path}: header (line 1) has the same column twice after ignoring case and spaces: "
@@ -170,9 +171,8 @@ def _read_limited(path: Path, limits: Limits) -> bytes:
                 raise ExtractTooLargeError(f"{path}: above the limit of {limits.max_file_mb:,.0f} MB "
                                            "(parameter ingest.max_file_mb)")
             ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10) + (size - len(chunk))
-            if not fields:  # the header's field count bounds a sound line's length
-                head = b"".join(chunks) + chunk
-                fields = 1 + max(head.split(b"\n", 1)[0].count(s) for s in (b";", b","))
+            if not fields:  # the header's field count (first chunk) bounds a sound line's length
+                fields = 1 + max(chunk.split(b"\n", 1)[0].count(s) for s in (b";", b","))
             bound = fields * (4 * limits.max_field_chars + 3)  # 4 bytes per character at most, quotes, separator
             starts = np.concatenate(([line_start], ends + 1))  # the last "line" is the one still open
             lengths = np.append(ends, size) - starts
