@@ -131,6 +131,17 @@ def test_cpr_and_CPR_are_the_same_column_twice(tmp_path, good):
     assert "indstillinger.csv: header (line 1) has the same column twice" in message and "cpr" in message
 
 
+def test_a_stray_quote_swallowing_rows_is_refused_but_a_cell_over_two_lines_is_read(tmp_path, good):
+    raw = delivery(tmp_path / "raw")
+    lines = _lines("bostoette")
+    _write(raw, "bostoette", [lines[0], lines[1] + '"ringet', lines[2], lines[3] + '"'])  # F2 and F3 inside F1's cell
+    message = refused(tmp_path, good, raw, EncodingError)
+    assert "bostoette.csv: data row 1 or before, column slutgrund: a quote opens a value that runs over lines" in message
+    _write(raw, "bostoette", [lines[0], lines[1] + '"ringet', 'igen"', *lines[2:]])
+    extract = read_extract(raw, "bostoette", ("cpr",))
+    assert extract.frame["slutgrund"].tolist() == ["ringet\r\nigen", "", "afbrudt"] and not extract.broken
+
+
 def test_empty_trailing_columns_may_repeat(tmp_path):
     raw = delivery(tmp_path / "raw")
     _write(raw, "indstillinger", [line + ";;" for line in _lines("indstillinger")])

@@ -227,14 +227,18 @@ def _line_ends(data: bytes, path: Path) -> bytes:
     """LF or CRLF line ends (CR alone, as old Mac Excel writes them, becomes LF); a CR inside a line is damage.
 
     The parser would take a stray CR for a line end and split the line in two, out of step with the line
-    numbers every message quotes, so such a file is refused with the line.
+    numbers every message quotes, so such a file is refused with the line. So is a file whose last line has no
+    line break: a copy cut short, whose lost rows would otherwise leave no trace.
     """
     if b"\n" not in data:
-        return data.replace(b"\r", b"\n")
+        data = data.replace(b"\r", b"\n")
     stray = re.search(rb"\r(?!\n)", data)
     if stray:
         raise EncodingError(f"{path}: line {_line_of(data, stray.start())} holds a carriage return inside the line: "
                             "the file is damaged")
+    if b"\n" in data.rstrip(b"\n") and not data.endswith(b"\n"):  # a header alone may end without a break
+        raise EncodingError(f"{path}: the file ends in the middle of line {_line_of(data, len(data))}: cut short? "
+                            "(an export ends every line, the last one too, with a line break)")
     return data
 
 
@@ -257,10 +261,18 @@ def _read_csv(path: Path, required: Sequence[str], limits: Limits) -> RawExtract
 def _parse_csv(data: bytes, sep: str, names: list[str], path: Path,
                block_size: int) -> tuple[pd.DataFrame, dict[int, tuple[str, str, str]]]:
     """Every cell as text; never an inferred index column, and a line with the wrong number of fields is
-    kept as an empty row (rule ``bad_field_count``) at its place, not shifted into its neighbours' columns."""
+    kept as an empty row (rule ``bad_field_count``) at its place, not shifted into its neighbours' columns.
+
+    A quoted value may hold line breaks (a cell typed over several lines), but one that runs over lines shaped
+    like rows of their own is a stray quote that swallowed them: the file is refused, since how many rows were
+    swallowed cannot be told.
+    """
     bad: list[tuple[int, int]] = []
+    swallowing: list[int] = []  # raised after parsing: pyarrow ignores an exception inside the handler
 
     def invalid(row: pacsv.InvalidRow) -> str:
+        if _swallowed(row.text, sep, len(names)):
+            swallowing.append(row.number)
         bad.append((row.number, row.actual_columns))
         return "skip"
 
@@ -278,6 +290,13 @@ def _parse_csv(data: bytes, sep: str, names: list[str], path: Path,
             return pd.DataFrame({n: pd.Series([], dtype=object) for n in names}), {}
         # the parser's own message quotes the line it choked on, and a line may hold a CPR number
         raise EncodingError(f"{path}: cannot be split into fields with separator '{sep}'") from None
+    if swallowing:
+        raise EncodingError(f"{path}: line {swallowing[0]}: {_SWALLOWED}")
+    for i, column in enumerate(table.columns):
+        for cell in np.flatnonzero(pc.match_substring(column, "\n").to_numpy(zero_copy_only=False)):
+            if _swallowed(column[int(cell)].as_py(), sep, len(names)):
+                raise EncodingError(f"{path}: data row {int(cell) + 1 + len(bad)} or before, column {names[i]}: "
+                                    f"{_SWALLOWED}")
     good = table.to_pandas()
     good.columns = names
     if not bad:
@@ -296,6 +315,16 @@ def _parse_csv(data: bytes, sep: str, names: list[str], path: Path,
     broken = {pos: ("bad_field_count", "", f"line {number}: {fields} fields, the header has {len(names)}")
               for pos, (number, fields) in zip(positions, sorted(bad, key=lambda b: b[0] or 0))}
     return frame, broken
+
+
+_SWALLOWED = "a quote opens a value that runs over lines shaped like rows of their own (a stray quote?)"
+
+
+def _swallowed(text: str, sep: str, fields: int) -> bool:
+    """Whether a value's continuation lines look like whole rows (as many separators as the header has)."""
+    return any(line.count(sep) >= fields - 1 for line in text.split("\n")[1:])
+
+
 def _cell_text(value: object) -> str:
     """An Excel cell as the text a CSV would hold (dates ISO, numbers with '.')."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
