@@ -261,6 +261,24 @@ def test_a_header_only_extract_stops_the_run(tmp_path, good, extract):
     assert f"{extract}.csv: no data rows (only a header)" in message and f"{extract}.zero_rows" in message
 
 
+def test_rows_gone_since_the_previous_extract_stop_the_run(tmp_path):
+    """A file cut short exactly at a line end, or lines lost in the export, leave no trace in the file itself:
+    the comparison with the previous (full-history) extract sees them."""
+    raw = delivery(tmp_path / "raw")
+    processed = tmp_path / "processed"
+    run_ingest(raw, processed, row_rule_params())
+    before = _snapshot(processed)
+    _write(raw, "ophold", _lines("ophold")[:-2])
+    (raw / "udtraek.yml").write_text("udtraeksdato: 2023-05-02\nsyntetisk: true\n", encoding="utf-8")
+    with pytest.raises(PlausibilityError) as info:
+        run_ingest(raw, processed, row_rule_params())
+    assert "ophold.csv: 2 of the 7 rows of the previous extract (2023-04-03) are gone (28.6%), above 2%" in str(info.value)
+    assert "ophold.rows_removed" in str(info.value) and _snapshot(processed) == before
+    (raw / "godkendelser.yml").write_text('2023-04:\n  ophold.rows_removed: "To fejlregistreringer slettet"\n',
+                                          encoding="utf-8")
+    assert run_ingest(raw, processed, row_rule_params()).changes["stays"]["rows_removed"] == 2
+
+
 def test_an_acknowledged_finding_is_published_and_recorded(tmp_path):
     raw = delivery(tmp_path / "raw")
     _write(raw, "bostoette", _lines("bostoette")[:1])

@@ -78,10 +78,22 @@ def gate(findings: list[Finding], acks: Acknowledgements, month: str) -> dict[st
     return acknowledged
 
 
-def extract_findings(extracts: Mapping[str, ExtractQuality], max_quarantined_share: float) -> list[Finding]:
-    """An extract with no data rows, or with more than the allowed share of its rows quarantined."""
+def extract_findings(extracts: Mapping[str, ExtractQuality], max_quarantined_share: float,
+                     changes: Mapping[str, Mapping[str, object]] | None = None,
+                     max_removed_share: float = 1.0) -> list[Finding]:
+    """An extract with no data rows, with more than the allowed share of its rows quarantined, or (``changes``
+    against the previous extract) missing more than the allowed share of the previous extract's rows: extracts
+    are full history, so rows vanish only by correction, and many vanishing is a file cut short or a lost export.
+    """
     findings = []
     for q in extracts.values():
+        change = (changes or {}).get(q.table)
+        if change and int(change["rows_removed"]) > max_removed_share * int(change["rows_before"]):
+            removed, before = int(change["rows_removed"]), int(change["rows_before"])
+            findings.append(Finding(
+                f"{q.extract}.rows_removed",
+                f"{q.file}: {removed:,} of the {before:,} rows of the previous extract ({change['compared_with']}) "
+                f"are gone ({removed / before:.1%}), above {max_removed_share:.0%} (parameter ingest.max_removed_share)"))
         if q.rows_read == 0:
             findings.append(Finding(f"{q.extract}.zero_rows", f"{q.file}: no data rows (only a header)"))
         elif q.rows_quarantined / q.rows_read > max_quarantined_share:
@@ -94,10 +106,11 @@ def extract_findings(extracts: Mapping[str, ExtractQuality], max_quarantined_sha
     return findings
 
 
-def check_extracts(extracts: Mapping[str, ExtractQuality], params: Mapping[str, object], acks: Acknowledgements,
-                   month: str) -> dict[str, str]:
+def check_extracts(extracts: Mapping[str, ExtractQuality], changes: Mapping[str, Mapping[str, object]],
+                   params: Mapping[str, object], acks: Acknowledgements, month: str) -> dict[str, str]:
     """The extract gates of ingest (``month``: the extract's default reference month)."""
-    return gate(extract_findings(extracts, float(params["ingest.max_quarantined_share"])), acks, month)
+    return gate(extract_findings(extracts, float(params["ingest.max_quarantined_share"]), changes,
+                                 float(params["ingest.max_removed_share"])), acks, month)
 
 
 def key_figure_findings(current: pd.DataFrame, month: str, previous: pd.DataFrame, previous_month: str,

@@ -121,7 +121,8 @@ def quality_tables(quality: QualityReport) -> dict[str, pd.DataFrame]:
     return {"rows": rows, "quarantine": rules, "unmapped_labels": labels, "changes": changes}
 
 
-CHECKS_DA = {"zero_rows": "har ingen rækker", "quarantine_share": "har mange rækker i karantæne"}
+CHECKS_DA = {"zero_rows": "har ingen rækker", "quarantine_share": "har mange rækker i karantæne",
+             "rows_removed": "mangler mange rækker fra sidste udtræk"}
 
 
 def _acknowledged_da(check: str) -> str:
@@ -170,7 +171,8 @@ def quality_verdict(quality: QualityReport, max_quarantined_share: float) -> str
             f"{_acknowledged_da(check)} — {reason}" for check, reason in quality.acknowledged.items()) + ".")
     lines.append(
         f"**Offentliggørelse:** udtrækket har bestået kontrollerne før offentliggørelse (ingen tomme udtræk, højst "
-        f"{fmt.pct(max_quarantined_share)} af rækkerne i karantæne pr. udtræk"
+        f"{fmt.pct(max_quarantined_share)} af rækkerne i karantæne pr. udtræk, ingen større tab af rækker fra sidste "
+        "udtræk"
         + (", eller godkendt af analytikerne" if quality.acknowledged else "") + "). Månedens tal offentliggøres kun, "
         "hvis også nøgletallene består sammenligningen med sidste offentliggjorte måned, og denne rapport "
         "offentliggøres kun sammen med dem: ligger den i månedens mappe under rapporterne eller i den delte mappe, "

@@ -18,7 +18,7 @@ from analysis.ingest.plausibility import Acknowledgements, check_extracts
 from analysis.ingest.reading import Limits, read_extract
 from analysis.ingest.rules import check_extract
 from analysis.ingest.schemas import EXTRACTS, Table
-from analysis.ingest.state import record_and_compare
+from analysis.ingest.state import changes_since_previous, record
 from analysis.ingest.storage import write_table
 from analysis.months import last_complete_month, period_label as month_label
 from analysis.params import load_params
@@ -73,7 +73,8 @@ def run_ingest(raw_dir: Path, processed_dir: Path, params: Mapping[str, object] 
         quarantined.append(q)
         del raw, checked
 
-    acknowledged = check_extracts(extracts, params, Acknowledgements.load(raw_dir),
+    changes, fingerprints = changes_since_previous(processed_dir / "_state", extract_date, clean)
+    acknowledged = check_extracts(extracts, changes, params, Acknowledgements.load(raw_dir),
                                   month_label(last_complete_month(extract_date)))
 
     processed_dir.mkdir(parents=True, exist_ok=True)
@@ -86,9 +87,10 @@ def run_ingest(raw_dir: Path, processed_dir: Path, params: Mapping[str, object] 
     report = QualityReport(
         extract_date=str(extract_date.date()), extract_date_source=date_source, pseudonym_key_source=key_source,
         labels_version=load_label_map().version, extracts=extracts, outputs=outputs,
-        changes=record_and_compare(processed_dir / "_state", extract_date, clean),
+        changes=changes,
         overlapping_stays=count_overlapping_stays(clean["stays"], extract_date + pd.Timedelta(days=1)),
         acknowledged=acknowledged,
     )
+    record(processed_dir / "_state", extract_date, fingerprints)
     report.save(processed_dir / "quality.json")
     return report
