@@ -59,6 +59,8 @@ def test_bad_parameters_are_usage_errors(tmp_path, capsys, args, code, says):
     ("udtraeksdato: !!python/object/apply:os.system [true]\n", 4),
     ("udtraeksdato: [2023\n", 4),
     ("syntetisk: true\n", 4),
+    ("udtraeksdato: 2023-03-06\nsyntetisk: !!python/name:os.system\n", 4),
+    ("udtraeksdato: 2023-03-06\nleveret: 2023-02-30\n", 4),
 ])
 def test_udtraek_yml_missing_or_invalid_names_the_file(tmp_path, capsys, udtraek, code):
     raw = delivery(tmp_path / "raw")

@@ -9,6 +9,7 @@ how a dropped line, or a flipped digit that still makes a valid date, is seen at
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -47,8 +48,9 @@ CLEAN = _clean_lines()
 CPRS = [line.split(";")[1] for line in CLEAN]
 
 
-def ingest(folder: Path, data: bytes) -> tuple[pd.DataFrame, ExtractQuality]:
-    """One extract as a run ingests it: whole-file read, row rules, quarantine, the extract gate."""
+def ingest(folder: Path, data: bytes) -> tuple[pd.DataFrame, ExtractQuality, set[str]]:
+    """One extract as a run ingests it: whole-file read, row rules, quarantine, the extract gate; also the
+    keys of the quarantined rows."""
     (folder / "ophold.csv").write_bytes(data)
     raw = read_extract(folder, "ophold", tuple(SPEC.raw_columns))
     checked = check_extract(raw, SPEC, Pseudonymiser(b"k"), EXTRACT_DATE, {"shelters": pd.Index(["H1", "H2"])})
@@ -57,7 +59,8 @@ def ingest(folder: Path, data: bytes) -> tuple[pd.DataFrame, ExtractQuality]:
     quality = ExtractQuality("ophold", "stays", "ophold.csv", "csv", raw.encoding, raw.separator, raw.decimal,
                              len(raw.frame), len(checked.clean), len(q), by_rule)
     gate(extract_findings({"ophold": quality}, 0.05), Acknowledgements(folder / "godkendelser.yml"), "2023-03")
-    return checked.clean, quality
+    quarantined = {json.loads(row).get("ophold_id") for row in q["row_json"]}
+    return checked.clean, quality, quarantined
 
 
 def _encode(lines: list[str], encodings: list[str]) -> bytes:
@@ -102,10 +105,10 @@ def corrupt(ops: list[tuple]) -> tuple[bytes, set[int], int]:
 @given(st.lists(CORRUPTION, min_size=1, max_size=3))
 def test_corruption_is_published_with_the_damage_counted_or_stops_with_a_documented_exit(tmp_path_factory, ops):
     folder = tmp_path_factory.mktemp("corrupt")
-    reference, _ = ingest(folder, _encode(CLEAN, ["utf-8"] * len(CLEAN)))
+    reference, _, _ = ingest(folder, _encode(CLEAN, ["utf-8"] * len(CLEAN)))
     data, untouched, dropped = corrupt(ops)
     try:
-        clean, quality = ingest(folder, data)
+        clean, quality, quarantined = ingest(folder, data)
     except IngestError as exc:
         code = exit_code_for(exc)
         assert code in EXIT_CODES and code not in {0, 6}, exc
@@ -116,11 +119,8 @@ def test_corruption_is_published_with_the_damage_counted_or_stops_with_a_documen
     by_key = reference.set_index("stay_id")
     got = clean.set_index("stay_id")
     for i in untouched:  # an untouched row is published as in the clean run, or it is counted in quarantine
-        key = f"S{i:02d}"
-        if key in got.index:
-            assert got.loc[key].equals(by_key.loc[key]), key
-        else:
-            assert quality.rows_quarantined > 0, key
+        key = f"S{i:02d}"  # (a damaged line may have taken its key first: then the untouched one is a duplicate)
+        assert (key in got.index and got.loc[key].equals(by_key.loc[key])) or key in quarantined, key
     changes = compare(row_fingerprints(clean, "stays"), row_fingerprints(reference, "stays"))
     if not clean.equals(reference):  # different figures: the report has a word for it
         assert quality.rows_quarantined > 0 or changes["rows_changed"] + changes["rows_added"] + changes["rows_removed"] > 0

@@ -524,10 +524,10 @@ def test_full_reports_disk_is_a_storage_failure_and_the_previous_version_stands(
     before = link_target(proj)
     (proj / "raw" / "status" / f"{MONTH}.yml").write_text("spor1: delayed\n")
 
-    def full(source, target, **kwargs):
+    def full(folder):  # the disk fills while the new version is flushed
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(pipeline.shutil, "copy2", full)
+    monkeypatch.setattr(pipeline, "_fsync_folder", full)
     with pytest.raises(StorageFailure) as info:
         run_fake(proj)
     assert info.value.exit_code == 9 and "No space left on device" in str(info.value)

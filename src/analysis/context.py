@@ -57,9 +57,14 @@ def read_extract_date(raw_dir: Path) -> tuple[pd.Timestamp, str]:
     try:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             raise ValueError
-        return pd.Timestamp(dt.date.fromisoformat(text)), "udtraek.yml"
+        date = pd.Timestamp(dt.date.fromisoformat(text))
     except ValueError:
         raise DeliveryError(f"{meta}: udtraeksdato is not a valid date YYYY-MM-DD") from None
+    try:  # the rest is read with YAML's types elsewhere (syntetisk: true): a tag or an impossible date must not wait
+        yaml.safe_load(meta.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, ValueError):
+        raise DeliveryError(f"{meta}: holds a value YAML cannot read safely (a tag or an impossible date)") from None
+    return date, "udtraek.yml"
 
 
 @dataclass
