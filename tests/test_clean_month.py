@@ -85,7 +85,8 @@ def test_changes_against_previous_extract(tmp_path):
     (raw / "boliger.csv").write_text(text, encoding="utf-8")
     (raw / "udtraek.yml").write_text("udtraeksdato: 2023-05-02\nsyntetisk: true\n")
     second = run_ingest(raw, processed)
-    assert second.changes["stays"] == {"rows_added": 1, "rows_changed": 0, "rows_removed": 0, "compared_with": "2023-04-03"}
+    assert second.changes["stays"] == {"rows_added": 1, "rows_changed": 0, "rows_removed": 0, "rows_before": 7,
+                                       "compared_with": "2023-04-03"}
     assert second.changes["dwellings"]["rows_changed"] == 1
 
 

@@ -9,7 +9,7 @@ from openpyxl import Workbook
 
 from analysis.ingest import AmbiguousExtractError, EncodingError, MissingExtractError, SchemaError, run_ingest
 from analysis.ingest.reading import _column_text, parse_dates, parse_numbers, read_extract, stripped
-from tests.fixtures.raw import delivery
+from tests.fixtures.raw import delivery, row_rule_params
 
 
 def test_cp1252_keeps_danish_letters(tmp_path):
@@ -136,5 +136,5 @@ def test_short_line_is_quarantined_not_dropped(tmp_path):
     raw = delivery(tmp_path / "raw")
     with open(raw / "ophold.csv", "a", encoding="utf-8") as fh:
         fh.write("S8;700302-4127;H2\n")
-    report = run_ingest(raw, tmp_path / "processed")
-    assert report.extracts["ophold"].quarantined_by_rule == {"missing_value": 1}
+    report = run_ingest(raw, tmp_path / "processed", row_rule_params())
+    assert report.extracts["ophold"].quarantined_by_rule == {"bad_field_count": 1}

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis.ingest import run_ingest
-from tests.fixtures.raw import delivery
+from tests.fixtures.raw import delivery, row_rule_params
 
 EXPECTED_OPHOLD = {  # 1-based data row → (rule, column)
     2: ("cpr_malformed", "cpr"),
@@ -27,7 +27,7 @@ EXPECTED_OPHOLD = {  # 1-based data row → (rule, column)
 def bad(tmp_path_factory):
     base = tmp_path_factory.mktemp("bad")
     raw = delivery(base / "raw", ophold="ophold_bad_rows.csv", boliger="boliger_bad_rows.csv")
-    report = run_ingest(raw, base / "processed")
+    report = run_ingest(raw, base / "processed", row_rule_params())
     return report, pd.read_parquet(base / "processed" / "quarantine.parquet"), base
 
 
@@ -86,7 +86,7 @@ def _append(path, line):
 def test_overlapping_register_periods(tmp_path):
     raw = delivery(tmp_path / "raw")
     _append(raw / "herberger.csv", "H1;Sporsløjfen;selvejende;110;unge;12;01-06-2022;;")  # H1 §110 has no end
-    report = run_ingest(raw, tmp_path / "processed")
+    report = run_ingest(raw, tmp_path / "processed", row_rule_params())
     assert report.extracts["herberger"].quarantined_by_rule == {"overlapping_period": 1}
 
 
@@ -95,5 +95,5 @@ def test_income_months(tmp_path):
     _append(raw / "forsoergelse.csv", "610190-1235;2023-13;loen;1000;0;0")
     _append(raw / "forsoergelse.csv", "610190-1235;2023-05;loen;1000;0;0")
     _append(raw / "forsoergelse.csv", "610190-1235;2023-01;loen;1000;0;0")
-    report = run_ingest(raw, tmp_path / "processed")
+    report = run_ingest(raw, tmp_path / "processed", row_rule_params())
     assert report.extracts["forsoergelse"].quarantined_by_rule == {"bad_date": 1, "duplicate_key": 1, "future_date": 1}

@@ -25,7 +25,8 @@ import pytest
 
 from analysis import pipeline
 from analysis.pipeline import (
-    BadData, ConfigurationError, MissingExtract, PipelineError, RunConfig, RunLocked, Runner, RunResult, Step, StepResult, file_lock,
+    BadData, ConfigurationError, MissingExtract, PipelineError, RunConfig, RunLocked, Runner, RunResult, ShareStale, Step,
+    StepResult, StorageFailure, file_lock,
 )
 
 MONTH = "2023-02"
@@ -327,6 +328,7 @@ def test_failed_step_leaves_the_published_reports_alone(proj, markers, monkeypat
 
 @pytest.mark.parametrize(("ename", "code"), [
     ("MissingExtractError", 3), ("SchemaError", 4), ("ReconciliationError", 4), ("RenderError", 5), ("KeyError", 6),
+    ("PlausibilityError", 4), ("DeliveryError", 4), ("ExtractTooLargeError", 4), ("EncodingError", 4),
 ])
 def test_exception_in_a_notebook_chooses_the_exit_code(proj, monkeypatch, ename, code):
     def fail(*args, **kwargs):
@@ -414,20 +416,125 @@ def test_a_plain_folder_in_the_way_is_archived_not_overwritten(proj, markers):
     assert len(archived) == 1 and (archived[0] / "hand-made.html").is_file()
 
 
+def share_state(share: Path) -> tuple[str, bytes]:
+    """What the share shows for the month: its publish key and report, both from one whole version."""
+    shown = share / MONTH
+    assert sorted(p.name for p in shown.iterdir()) == ["fake.html", "manifest.json"]
+    assert (shown / "fake.html").read_text().endswith("</html>")
+    return json.loads((shown / "manifest.json").read_text())["publish_key"], (shown / "fake.html").read_bytes()
+
+
+def share_leftovers(share: Path) -> list[str]:
+    hidden = [p.name for p in share.glob(f".{MONTH}.*")]
+    versions = share / ".versions" / MONTH
+    return hidden + [p.name for p in versions.iterdir() if p.resolve() != (share / MONTH).resolve()]
+
+
 def test_shared_folder_is_filled_and_repaired(proj, markers):
     share = proj.parent / "share"
     result = run_fake(proj, publish_dir=share)
     assert result.share == share / MONTH and "Shared folder" in result.summary
-    assert sorted(p.name for p in (share / MONTH).iterdir()) == ["fake.html", "manifest.json"]
-    (share / MONTH / "manifest.json").unlink()  # a copy cut short never got its manifest
-    (share / MONTH / "fake.html").write_text("half")
+    key, html = share_state(share)
+    assert html == (link_target(proj) / "fake.html").read_bytes()
+    (share / MONTH / "manifest.json").unlink()  # damaged by hand: the next run makes a whole new copy
     run_fake(proj, publish_dir=share)
-    assert (share / MONTH / "fake.html").read_bytes() == (link_target(proj) / "fake.html").read_bytes()
+    assert share_state(share) == (key, html) and share_leftovers(share) == []
     assert kernel_starts(markers) == 0
+
+
+def test_unwritable_share_is_its_own_exit_code_and_the_local_publish_stands(proj, markers):
     blocked = proj.parent / "not-a-folder"
     blocked.write_text("the share is not mounted")
-    result = run_fake(proj, publish_dir=blocked)  # a share that fails never fails the published run
-    assert result.share is None and any("could not copy" in w for w in result.warnings)
+    (proj / "raw" / "status" / f"{MONTH}.yml").write_text("spor1: delayed\n")
+    with pytest.raises(ShareStale) as info:
+        run_fake(proj, publish_dir=blocked)
+    first_line = info.value.summary.splitlines()[0]
+    assert info.value.exit_code == 8 and "SHARED FOLDER STALE" in first_line and "OK" not in first_line
+    assert str(blocked / MONTH) in info.value.summary and "Traceback" not in info.value.summary
+    assert_complete(link_target(proj))
+    assert "delayed" in (link_target(proj) / "fake.html").read_text()  # published locally all the same
+    assert pipeline.EXIT_CODES[8].startswith("share stale")
+
+
+class Killed(BaseException):
+    """The run dying at a chosen point (no handler catches a BaseException, as none survives SIGKILL)."""
+
+
+@pytest.mark.parametrize("files", [0, 1, 2])
+def test_share_copy_killed_at_every_file_shows_one_whole_version(proj, markers, monkeypatch, files):
+    """Killed after ``files`` files of a new version were copied, the share still shows the old version whole;
+    the next run shows the new one whole and sweeps every leftover."""
+    share = proj.parent / "share"
+    run_fake(proj, publish_dir=share)
+    old = share_state(share)
+    (proj / "raw" / "status" / f"{MONTH}.yml").write_text("spor1: delayed\n")
+    copied = []
+
+    def copy_then_die(source: Path, target: Path) -> None:
+        if len(copied) == files:
+            raise Killed
+        shutil.copyfile(source, target)
+        copied.append(target.name)
+
+    monkeypatch.setattr(pipeline, "_share_copy", copy_then_die)
+    if files == 2:  # both files copied: die before the switch instead
+        monkeypatch.setattr(pipeline.Runner, "_switch_share", lambda *a: (_ for _ in ()).throw(Killed()))
+    with pytest.raises(Killed):
+        run_fake(proj, publish_dir=share)
+    assert share_state(share) == old
+    monkeypatch.undo()
+    run_fake(proj, publish_dir=share)
+    new = share_state(share)
+    assert new != old and b"delayed" in new[1] and share_leftovers(share) == []
+
+
+def test_share_without_symlinks_switches_by_renames_and_survives_a_kill_between_them(proj, markers, monkeypatch):
+    share = proj.parent / "share"
+
+    real_symlink = Path.symlink_to
+
+    def no_symlinks(self, target):  # only the share refuses them; reports/ keeps its own
+        if self.is_relative_to(share):
+            raise PermissionError(1, "Operation not permitted")
+        real_symlink(self, target)
+
+    monkeypatch.setattr(Path, "symlink_to", no_symlinks)
+    run_fake(proj, publish_dir=share)
+    old = share_state(share)
+    assert not (share / MONTH).is_symlink()
+    (proj / "raw" / "status" / f"{MONTH}.yml").write_text("spor1: delayed\n")
+    real_replace = os.replace
+
+    def die_on_second_rename(src, dst):
+        if Path(dst) == share / MONTH:
+            raise Killed
+        real_replace(src, dst)
+
+    monkeypatch.setattr(pipeline.os, "replace", die_on_second_rename)
+    with pytest.raises(Killed):
+        run_fake(proj, publish_dir=share)
+    monkeypatch.setattr(pipeline.os, "replace", real_replace)
+    assert not (share / MONTH).exists()  # the documented moment: absent, never mixed
+    run_fake(proj, publish_dir=share)
+    new = share_state(share)
+    assert new != old and b"delayed" in new[1] and share_leftovers(share) == []
+
+
+def test_full_reports_disk_is_a_storage_failure_and_the_previous_version_stands(proj, markers, monkeypatch):
+    before = link_target(proj)
+    (proj / "raw" / "status" / f"{MONTH}.yml").write_text("spor1: delayed\n")
+
+    def full(folder):  # the disk fills while the new version is flushed
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pipeline, "_fsync_folder", full)
+    with pytest.raises(StorageFailure) as info:
+        run_fake(proj)
+    assert info.value.exit_code == 9 and "No space left on device" in str(info.value)
+    assert link_target(proj) == before and "Previous reports stand" in info.value.summary
+    monkeypatch.undo()
+    assert run_fake(proj).published_now
+    assert not list((proj / "reports" / ".versions" / MONTH).glob(".staging-*"))
 
 
 # ----- report steps (the real renderer) -------------------------------------------------------
@@ -524,3 +631,52 @@ def test_killed_run_never_publishes_and_the_rerun_matches_a_clean_run(proj, mark
         victim: "outputs missing or altered since last run"}
     assert_complete(link_target(proj))
     assert outputs_of(proj) == clean_outputs
+
+
+# ----- key figures against the previous published month ------------------------------------------
+def _indicators(path: Path, period: str, support: float) -> None:
+    import pandas as pd
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"indicator": ["support_active", "persons_in_shelter"], "period": [period, period],
+                  "breakdown": ["", ""], "value": [support, 420.0]}).to_parquet(path, index=False)
+
+
+def test_a_key_figure_jumping_against_the_previous_month_stops_the_run_until_acknowledged(proj, markers):
+    before = link_target(proj)
+    january = proj / "reports" / ".versions" / "2023-01" / "v1"
+    _indicators(january / "indicators.parquet", "2023-01", 4144.0)
+    (proj / "reports" / "2023-01").symlink_to(january.relative_to(proj / "reports"))
+    _indicators(proj / "build" / MONTH / "indicators" / "published.parquet", MONTH, 0.0)
+    (proj / "raw" / "status" / f"{MONTH}.yml").write_text("spor1: delayed\n")  # a new version to publish
+    with pytest.raises(BadData) as info:
+        run_fake(proj)
+    message = str(info.value)
+    assert info.value.exit_code == 4 and "key figure support_active: 4,144 in 2023-01 (published), 0 in 2023-02" in message
+    assert "key_figure.support_active" in message and "persons_in_shelter" not in message
+    assert link_target(proj) == before and "Previous reports stand" in info.value.summary
+    (proj / "raw" / "godkendelser.yml").write_text(
+        '2023-02:\n  key_figure.support_active: "Bostøtten registreres i nyt system fra februar"\n', encoding="utf-8")
+    result = run_fake(proj)
+    assert result.published_now and any("key_figure.support_active acknowledged" in w for w in result.warnings)
+
+
+def test_key_figure_findings_compare_levels_not_small_numbers():
+    import pandas as pd
+
+    from analysis.ingest.plausibility import key_figure_findings
+    from analysis.params import load_params
+
+    def table(period, values):
+        return pd.DataFrame({"indicator": [i for i, _, _ in values], "period": period,
+                             "breakdown": [b for _, b, _ in values], "value": [v for _, _, v in values]})
+
+    params = load_params()
+    before = table("2023-01", [("outflow", "to_housing", 30.0), ("outflow", "other", 10.0), ("inflow", "", 100.0),
+                               ("support_active", "", None), ("dwellings_received", "", 5.0)])
+    now = table("2023-02", [("outflow", "to_housing", 91.0), ("outflow", "other", 0.0), ("inflow", "", 34.0),
+                            ("support_active", "", 0.0), ("dwellings_received", "", 19.0)])
+    found = key_figure_findings(now, "2023-02", before, "2023-01", params)
+    # outflow to housing ×3.03; inflow ÷2.9 stays; other 10 → 0 and 5 → 19 are below the base of 20; a blank
+    # (suppressed) cell is never compared
+    assert [f.check for f in found] == ["key_figure.outflow"] and "outflow (to_housing)" in found[0].message

@@ -42,11 +42,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
         # The run log already holds the error; the summary is what the scheduler mails.
         print(exc.summary or f"FAILED (exit {exc.exit_code}): {exc}", file=sys.stderr)
         return exc.exit_code
-    except FileNotFoundError as exc:
-        print(f"FAILED (exit 3): {exc}", file=sys.stderr)
-        return 3
     print(result.summary)
     return 0
+
+
+def _one_line(exc: BaseException, code: int) -> str:
+    """One line for stderr: our own errors' messages (they name file, row and column, never a cell value), an OS
+    error's reason and path; of anything else only its class, since a library's message may quote a cell."""
+    from analysis.ingest.errors import IngestError
+    from analysis.pipeline import PipelineError
+
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    if isinstance(exc, (IngestError, PipelineError, ParameterError)) or code == 2:
+        return " ".join(str(exc).split()) or type(exc).__name__
+    return f"unexpected {type(exc).__name__}; run again with -v, or see the run's log"
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
@@ -112,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return args.func(args)
-    except (ParameterError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except Exception as exc:  # noqa: BLE001 - every failure ends in the table's exit code and one line, no traceback
+        from analysis.pipeline import EXIT_CODES, exit_code_for
+
+        code = exit_code_for(exc)
+        print(f"FAILED (exit {code}, {EXIT_CODES[code].split(':')[0]}): {_one_line(exc, code)}", file=sys.stderr)
+        return code

@@ -6,6 +6,8 @@ an analyst running a notebook by hand gets the same defaults as the scheduler.
 """
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -33,17 +35,36 @@ def resolve(path: str | Path, root: Path | None = None) -> Path:
 
 
 def read_extract_date(raw_dir: Path) -> tuple[pd.Timestamp, str]:
-    """Extract date from ``udtraek.yml``; else the newest file date, and say which (colophon)."""
+    """The extract date from ``udtraek.yml``, the delivery's own description (data contract §1).
+
+    A missing file is a missing extract (README: exit 3); a file that is not a mapping with a valid
+    ``udtraeksdato: YYYY-MM-DD`` is bad data naming the file (never a guess from file dates, which say when
+    the files were copied, not what they hold).
+    """
+    from analysis.ingest.errors import DeliveryError, MissingExtractError
+
     meta = raw_dir / "udtraek.yml"
-    if meta.exists():
-        data = yaml.safe_load(meta.read_text(encoding="utf-8")) or {}
-        if "udtraeksdato" in data:
-            return pd.Timestamp(str(data["udtraeksdato"])), "udtraek.yml"
-    files = [f for f in raw_dir.glob("*") if f.is_file() and f.suffix.lower() in {".csv", ".xlsx"}]
-    if not files:
-        raise FileNotFoundError(f"{raw_dir}: no extracts found (expected udtraek.yml and <extract>.csv/.xlsx)")
-    newest = max(f.stat().st_mtime for f in files)
-    return pd.Timestamp(newest, unit="s").normalize(), "file_mtime"
+    if not meta.is_file():
+        raise MissingExtractError(f"{meta}: missing (the delivery's udtraek.yml with udtraeksdato: YYYY-MM-DD)")
+    try:
+        # every scalar as text: YAML would turn 2023-02-31 into its own error, naming no file
+        data = yaml.load(meta.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)  # noqa: S506 - constructs nothing
+    except (yaml.YAMLError, UnicodeDecodeError, OSError):
+        raise DeliveryError(f"{meta}: not readable as YAML (expected udtraeksdato: YYYY-MM-DD)") from None
+    if not isinstance(data, dict) or "udtraeksdato" not in data:
+        raise DeliveryError(f"{meta}: expected a mapping with udtraeksdato: YYYY-MM-DD")
+    text = str(data["udtraeksdato"]).strip()
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError
+        date = pd.Timestamp(dt.date.fromisoformat(text))
+    except ValueError:
+        raise DeliveryError(f"{meta}: udtraeksdato is not a valid date YYYY-MM-DD") from None
+    try:  # the rest is read with YAML's types elsewhere (syntetisk: true): a tag or an impossible date must not wait
+        yaml.safe_load(meta.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, ValueError):
+        raise DeliveryError(f"{meta}: holds a value YAML cannot read safely (a tag or an impossible date)") from None
+    return date, "udtraek.yml"
 
 
 @dataclass

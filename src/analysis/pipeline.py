@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -65,6 +66,18 @@ class RunLocked(PipelineError):
     exit_code = 7
 
 
+class ShareStale(PipelineError):
+    """The reports are published locally, but the shared folder could not be brought up to date."""
+
+    exit_code = 8
+
+
+class StorageFailure(PipelineError):
+    """A folder the runner writes (reports, logs, manifests) is full, read-only or gone."""
+
+    exit_code = 9
+
+
 EXIT_CODES = {
     0: "ok: reports built (or already current) and published",
     2: "usage or configuration: bad arguments or parameters, or no usable pseudonymisation key",
@@ -73,6 +86,8 @@ EXIT_CODES = {
     5: "render failure: a report could not be rendered or failed its checks; previous reports stand",
     6: "step failure: a notebook failed for another reason; previous reports stand",
     7: "locked: another run of the same month is in progress",
+    8: "share stale: reports published locally, but the shared folder could not be written; it still shows the previous version",
+    9: "storage: a disk the run writes (reports, logs, manifests) is full or not writable; previous reports stand",
 }
 
 # Exceptions raised inside notebooks arrive as papermill errors carrying the class
@@ -86,8 +101,27 @@ _ENAME_CLASS: dict[str, type[PipelineError]] = {
     "EncodingError": BadData,
     "AmbiguousExtractError": BadData,
     "PseudonymKeyError": ConfigurationError,
+    "DeliveryError": BadData,
+    "ExtractTooLargeError": BadData,
+    "PlausibilityError": BadData,
     "RenderError": RenderFailure,
 }
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The table's exit code for any failure that reaches the command line, so none ends in a traceback."""
+    from analysis.params import ParameterError
+
+    if isinstance(exc, PipelineError):
+        return exc.exit_code
+    for cls in type(exc).__mro__:  # the ingest errors, raised in this process (the extract date, say)
+        if cls.__name__ in _ENAME_CLASS:
+            return _ENAME_CLASS[cls.__name__].exit_code
+    if isinstance(exc, (ParameterError, ValueError)):
+        return ConfigurationError.exit_code
+    if isinstance(exc, OSError):
+        return StorageFailure.exit_code
+    return PipelineError.exit_code
 
 
 @dataclass(frozen=True)
@@ -199,6 +233,11 @@ def _fsync_folder(folder: Path) -> None:
     _fsync_dir(folder)
 
 
+def _share_copy(source: Path, target: Path) -> None:
+    """One file onto the share (a seam for the kill tests: the run may die after any file)."""
+    shutil.copyfile(source, target)
+
+
 def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
@@ -301,8 +340,10 @@ class Runner:
     def _inputs(self, step: Step) -> dict[str, str]:
         """A digest per input; the cache key combines them, the manifest keeps them to say which one changed."""
         inputs = {"notebook": file_sha256(self.root / step.notebook) if step.notebook else "", "code": self.code}
-        if step.scope == "extract":
-            return inputs | {"raw extract": combine(self._raw_fingerprint()), "pseudonym key": self._key_fingerprint()}
+        if step.scope == "extract":  # ingest reads only its own parameters (size limits, quarantine share)
+            ingest_params = {k: v for k, v in self.ctx.params.values().items() if k.startswith("ingest.")}
+            return inputs | {"raw extract": combine(self._raw_fingerprint()), "pseudonym key": self._key_fingerprint(),
+                             "parameters": combine(ingest_params)}
         inputs |= {"parameters": self.ctx.params.fingerprint(), "month": self.month}
         inputs |= {f"upstream {n}": combine(self.results[n].outputs) for n in step.needs}
         if step.reads_status:
@@ -546,22 +587,69 @@ class Runner:
             leftover.unlink(missing_ok=True)
 
     def _copy_to_share(self, folder: Path, key: str) -> Path:
-        """Bring the shared folder's copy of the month up to date, also when an earlier copy was cut short.
+        """Bring the shared folder's copy of the month up to date so that it always shows one whole version.
 
-        Each file lands whole (temp name, then rename) and the manifest last, so
-        a share whose manifest carries the publish key is complete. copyfile, not
-        copy2: network shares often refuse to set times and modes.
+        The files are copied into a hidden staging folder on the share (``.versions/<M>/.staging-*``), flushed,
+        renamed to a version folder, and ``<share>/<M>`` is switched to it in one rename of a symlink, as
+        ``reports/<M>`` is. Where the share refuses symlinks (some SMB mounts), ``<share>/<M>`` is a plain
+        folder switched by two renames: for that moment it is absent, never mixed. copyfile, not copy2:
+        network shares often refuse to set times and modes. Leftovers of an interrupted copy are swept first.
         """
         target = self.share / self.month
+        versions = self.share / ".versions" / self.month
+        self._sweep_share(target, versions)
         if _read_json(target / "manifest.json").get("publish_key") == key:
             return target
-        target.mkdir(parents=True, exist_ok=True)
+        stamp = _utc_stamp()
+        staging = versions / f".staging-{stamp}"
+        staging.mkdir(parents=True)
         for f in sorted(folder.iterdir(), key=lambda f: f.name == "manifest.json"):
-            tmp = target / f".{f.name}.part"
-            shutil.copyfile(f, tmp)
-            os.replace(tmp, target / f.name)
+            _share_copy(f, staging / f.name)
+        _fsync_folder(staging)
+        final, n = versions / stamp, 1
+        while final.exists():
+            final, n = versions / f"{stamp}-{n}", n + 1
+        os.replace(staging, final)
+        self._switch_share(target, final)
+        self._sweep_share(target, versions)
         log.info("copied the reports to %s", target)
         return target
+
+    def _switch_share(self, target: Path, final: Path) -> None:
+        """Point ``target`` at ``final``: a symlink swapped in one rename, or two renames where symlinks fail."""
+        link = self.share / f".{self.month}.link{os.getpid()}"
+        link.unlink(missing_ok=True)
+        try:
+            link.symlink_to(final.relative_to(self.share))
+        except OSError:  # no symlinks on this share: the version folder itself becomes <share>/<M>
+            old = self.share / f".{self.month}.old-{final.name}"
+            if target.exists() or target.is_symlink():
+                os.replace(target, old)
+            os.replace(final, target)
+            _fsync_dir(self.share)
+            return
+        if target.exists() and not target.is_symlink():  # a plain folder from an earlier copy: moved aside once
+            os.replace(target, self.share / f".{self.month}.old-{final.name}")
+        os.replace(link, target)
+        _fsync_dir(self.share)
+
+    def _sweep_share(self, target: Path, versions: Path) -> None:
+        """Remove what an interrupted share copy left, and versions ``<share>/<M>`` no longer shows.
+
+        Killed between the two renames of a share without symlinks, the month is only in ``.<M>.old-*``:
+        it is put back first, so the share shows the version it showed before.
+        """
+        old = sorted(self.share.glob(f".{self.month}.old-*"))
+        if old and not (target.exists() or target.is_symlink()):
+            os.replace(old.pop(), target)
+        for leftover in old:
+            shutil.rmtree(leftover, ignore_errors=True)
+        for leftover in self.share.glob(f".{self.month}.link*"):
+            leftover.unlink(missing_ok=True)
+        current = target.resolve() if target.is_symlink() else None
+        for version in versions.glob("*") if versions.exists() else ():
+            if version.resolve() != current:
+                shutil.rmtree(version, ignore_errors=True)
 
     def _current_published_key(self) -> str | None:
         link = self.reports / self.month
@@ -601,6 +689,7 @@ class Runner:
         self._record_run(started=_utc_stamp(), outcome="running")
         self._schedule()
         self._check_quality()
+        self._check_key_figures()
         files = self._published_files()
         key = combine({p.name: sha for p, sha in files.items()})
         self._record_run(publish_key=key)
@@ -608,7 +697,11 @@ class Runner:
         if self._current_published_key() == key:
             log.info("reports unchanged; %s is already current", link)
         else:
-            self._publish(files)
+            try:
+                self._publish(files)
+            except OSError as exc:  # the staging folder is swept by the next run; reports/<M> is untouched
+                raise StorageFailure(f"could not write the new version under {self.reports / '.versions' / self.month}: "
+                                     f"{exc.strerror or type(exc).__name__}; the previous reports stand") from None
             result.published_now = True
             log.info("published %s -> %s", link, os.readlink(link))
         result.published = link
@@ -616,7 +709,9 @@ class Runner:
             try:
                 result.share = self._copy_to_share(link.resolve(), key)
             except OSError as exc:  # the reports are published locally; the next run completes the copy
-                log.warning("could not copy the reports to %s (%s); the next run tries again", self.share, exc)
+                raise ShareStale(f"the shared folder {self.share / self.month} could not be updated "
+                                 f"({exc.strerror or type(exc).__name__}); it still shows the previous version, "
+                                 "and the next run tries again") from None
         self._record_run(outcome="ok", finished=_utc_stamp(), published=str(link.resolve()))
 
     def _finish(self, result: RunResult, started: float, warnings: list[str], error: PipelineError | None = None) -> str:
@@ -645,8 +740,35 @@ class Runner:
             log.warning("the extract is dated %s, so the reference month is %s, not %s: the new delivery may be late",
                         self.ctx.extract_date.date(), self.month, expected)
 
+    def _previous_published(self) -> tuple[str, Path] | None:
+        """The latest month before M with a published indicator table."""
+        months = sorted(p.name for p in self.reports.glob("????-??")
+                        if p.name < self.month and (p / "indicators.parquet").is_file()) if self.reports.exists() else []
+        return (months[-1], self.reports / months[-1] / "indicators.parquet") if months else None
+
+    def _check_key_figures(self) -> None:
+        """The last gate before publishing: key figures against the previous published month (exit 4 unless the
+        analysts acknowledged the change for M in godkendelser.yml beside the extract)."""
+        table, previous = self.build / "indicators" / "published.parquet", self._previous_published()
+        if not table.is_file() or previous is None:
+            return
+        import pandas as pd
+
+        from analysis.ingest.errors import IngestError
+        from analysis.ingest.plausibility import Acknowledgements, gate, key_figure_findings
+
+        findings = key_figure_findings(pd.read_parquet(table), self.month, pd.read_parquet(previous[1]), previous[0],
+                                       self.ctx.params)
+        try:
+            gate(findings, Acknowledgements.load(self.raw), self.month)
+        except IngestError as exc:
+            raise BadData(str(exc)) from None
+
     def _check_quality(self) -> None:
-        extracts = _read_json(self.processed / "quality.json").get("extracts", {})
+        quality = _read_json(self.processed / "quality.json")
+        for check, reason in quality.get("acknowledged", {}).items():  # ingest's own warning stays in its kernel
+            log.warning("%s acknowledged in godkendelser.yml: %s", check, reason)
+        extracts = quality.get("extracts", {})
         quarantined = sum(e.get("rows_quarantined", 0) for e in extracts.values())
         if quarantined:
             log.warning("%d rows of the extract are in quarantine; the data-quality report lists them", quarantined)
@@ -680,8 +802,8 @@ def _run_log(log_file: Path) -> Iterator[list[str]]:
         yield warnings.messages
     except PipelineError:
         raise
-    except Exception:
-        log.exception("the run crashed")
+    except Exception:  # the traceback goes to the run's log file only: stderr gets the one-line summary
+        handler.handle(log.makeRecord(log.name, logging.ERROR, __file__, 0, "the run crashed", (), sys.exc_info()))
         raise
     finally:
         logger.removeHandler(warnings)
@@ -694,13 +816,18 @@ def run_summary(result: RunResult, ctx: RunContext, error: PipelineError | None 
     """A few lines for the scheduler's e-mail: outcome, data, what ran and why, where the reports are, warnings."""
     if error is None:
         head = "OK, reports published" if result.published_now else "OK, nothing changed; the published reports are current"
+    elif isinstance(error, ShareStale):
+        head = f"PUBLISHED LOCALLY, SHARED FOLDER STALE (exit {error.exit_code})"
     else:
         head = f"FAILED (exit {error.exit_code}, {EXIT_CODES[error.exit_code].split(':')[0]})"
     lines = [f"Monthly run {result.month}: {head}"]
     if error is not None:
         lines.append(f"Error: {error}")
-        lines.append(f"Previous reports stand: {result.published} -> {result.published.resolve()}" if result.published
-                     else "No reports have been published for this month yet.")
+        if isinstance(error, ShareStale):
+            lines.append(f"Reports: {result.published} -> {result.published.resolve()}")
+        else:
+            lines.append(f"Previous reports stand: {result.published} -> {result.published.resolve()}"
+                         if result.published else "No reports have been published for this month yet.")
     ran = [s for s in result.steps if s.status == "ran"]
     reused = [s.name for s in result.steps if s.status == "reused"]
     lines += [

@@ -10,8 +10,8 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 from analysis.ingest.errors import (
-    AmbiguousExtractError, EncodingError, IngestError, MissingExtractError, PseudonymKeyError, ReconciliationError,
-    SchemaError,
+    AmbiguousExtractError, DeliveryError, EncodingError, ExtractTooLargeError, IngestError, MissingExtractError,
+    PlausibilityError, PseudonymKeyError, ReconciliationError, SchemaError,
 )
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ _LAZY = {"QualityReport": "quality", "data_fingerprint": "quality", "load_qualit
          "quality_notes": "quality", "quality_tables": "quality", "run_ingest": "run"}
 
 __all__ = [
-    "AmbiguousExtractError", "EncodingError", "IngestError", "MissingExtractError", "PseudonymKeyError",
+    "AmbiguousExtractError", "DeliveryError", "EncodingError", "ExtractTooLargeError", "IngestError", "MissingExtractError", "PlausibilityError", "PseudonymKeyError",
     "QualityReport", "ReconciliationError", "SchemaError", "data_fingerprint", "load_quality", "quality_notes",
     "quality_tables", "run_ingest",
 ]

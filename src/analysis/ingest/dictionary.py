@@ -50,7 +50,8 @@ def data_dictionary_markdown() -> str:
         lines += ["", "| column | raw | type | required | values / rule | meaning |", "|---|---|---|---|---|---|"]
         for c in spec.processed_columns:
             raw = next((f"`{o.raw}`" for o in spec.columns if o.raw and (o.name == c.name or (o.kind == "cpr" and c.name == "person_id"))), "")
-            rule = ", ".join(f"`{v}`" for v in c.values) if c.values else (f"≥ {c.minimum:g}" if c.minimum is not None else "")
+            bounds = [f"{sign} {v:g}" for sign, v in (("≥", c.minimum), ("≤", c.maximum)) if v is not None]
+            rule = ", ".join(f"`{v}`" for v in c.values) if c.values else ", ".join(bounds)
             lines.append(f"| `{c.name}` | {raw} | {DTYPE[c.kind]} ({c.kind}) | {'yes' if c.required else 'no'} | {rule} | {c.description} |")
         lines.append("")
     return "\n".join(lines)

@@ -32,3 +32,16 @@ class ReconciliationError(IngestError):
 
 class PseudonymKeyError(IngestError):
     """No usable pseudonymisation key (or one stored inside the project)."""
+
+
+class ExtractTooLargeError(IngestError):
+    """A file or one of its fields above the size limits (``ingest.max_file_mb``, ``ingest.max_field_chars``)."""
+
+
+class DeliveryError(IngestError):
+    """``udtraek.yml`` that cannot be read as the delivery's description (invalid YAML, no valid date)."""
+
+
+class PlausibilityError(IngestError):
+    """Rows are valid one by one, but the extract as a whole is implausible (empty, mostly quarantined, a key
+    figure jumping): the run stops unless the analysts acknowledge it for the month."""

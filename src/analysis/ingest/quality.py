@@ -17,6 +17,8 @@ from analysis.fingerprint import combine
 from analysis.report import fmt
 
 RULES_DA = {
+    "bad_field_count": "forkert antal felter i linjen",
+    "merged_cell": "flettet celle i regnearket",
     "missing_value": "påkrævet værdi mangler",
     "cpr_malformed": "ugyldigt CPR-nummer",
     "bad_date": "dato kan ikke læses",
@@ -63,6 +65,7 @@ class QualityReport:
     outputs: dict[str, dict[str, object]] = field(default_factory=dict)  # table → rows, sha256
     changes: dict[str, dict[str, object]] = field(default_factory=dict)  # table → rows_added/changed/removed
     overlapping_stays: int = 0
+    acknowledged: dict[str, str] = field(default_factory=dict)  # plausibility check → the analysts' reason
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False, sort_keys=True), encoding="utf-8")
@@ -118,11 +121,68 @@ def quality_tables(quality: QualityReport) -> dict[str, pd.DataFrame]:
     return {"rows": rows, "quarantine": rules, "unmapped_labels": labels, "changes": changes}
 
 
+CHECKS_DA = {"zero_rows": "har ingen rækker", "quarantine_share": "har mange rækker i karantæne",
+             "rows_removed": "mangler mange rækker fra sidste udtræk"}
+
+
+def _acknowledged_da(check: str) -> str:
+    """A plausibility check id (``bostoette.zero_rows``, ``key_figure.support_active``) in Danish."""
+    subject, what = check.split(".", 1)
+    if subject == "key_figure":
+        return f"nøgletallet `{what}` har flyttet sig meget mod sidste offentliggjorte måned"
+    return f"udtrækket `{subject}` {CHECKS_DA.get(what, what)}"
+
+
+def quality_verdict(quality: QualityReport, max_quarantined_share: float) -> str:
+    """The data-quality report's opening verdict in plain Danish (Markdown): what was read, what was set aside
+    and why, what changed since the last extract, and what publication of the month depends on.
+
+    Counts only: no cell of the extract appears here.
+    """
+    ex = list(quality.extracts.values())
+    read, quarantined = sum(q.rows_read for q in ex), sum(q.rows_quarantined for q in ex)
+    by_rule: dict[str, int] = {}
+    for q in ex:
+        for rule, n in q.quarantined_by_rule.items():
+            by_rule[rule] = by_rule.get(rule, 0) + n
+    reasons = ", ".join(f"{RULES_DA.get(rule, rule)} ({fmt.number(n)})"
+                        for rule, n in sorted(by_rule.items(), key=lambda kv: -kv[1])[:3])
+    worst = max(ex, key=lambda q: q.rows_quarantined / q.rows_read if q.rows_read else 0.0)
+    lines = [
+        f"**Læst:** {fmt.number(len(ex))} udtræk med i alt {fmt.number(read)} rækker, udtræksdato "
+        f"{fmt.date(quality.extract_date)}. Hver fil er læst som en helhed i ét tegnsæt, og dens kolonner svarer til "
+        "datakontrakten.",
+        (f"**Sat til side:** {fmt.number(quarantined)} rækker ({fmt.pct(quarantined / read, 1) if read else '0 %'}) "
+         f"er lagt i karantæne og indgår ikke i tallene. Hyppigste grunde: {reasons}. Højeste andel: "
+         f"`{worst.extract}` med {fmt.pct(worst.rows_quarantined / worst.rows_read, 1)}."
+         if quarantined else "**Sat til side:** ingen rækker; alle rækker overholder datakontrakten."),
+    ]
+    if quality.changes:
+        added = sum(int(c["rows_added"]) for c in quality.changes.values())
+        changed = sum(int(c["rows_changed"]) for c in quality.changes.values())
+        removed = sum(int(c["rows_removed"]) for c in quality.changes.values())
+        since = max(str(c["compared_with"]) for c in quality.changes.values())
+        lines.append(f"**Ændret siden sidste udtræk** ({fmt.date(since)}): {fmt.number(added)} nye, "
+                     f"{fmt.number(changed)} rettede og {fmt.number(removed)} forsvundne rækker.")
+    else:
+        lines.append("**Ændret siden sidste udtræk:** intet tidligere udtræk at sammenligne med.")
+    if quality.acknowledged:
+        lines.append("**Godkendt af analytikerne for måneden** (`godkendelser.yml`): " + "; ".join(
+            f"{_acknowledged_da(check)} — {reason}" for check, reason in quality.acknowledged.items()) + ".")
+    lines.append(
+        f"**Offentliggørelse:** udtrækket har bestået kontrollerne før offentliggørelse (ingen tomme udtræk, højst "
+        f"{fmt.pct(max_quarantined_share)} af rækkerne i karantæne pr. udtræk, ingen større tab af rækker fra sidste "
+        "udtræk"
+        + (", eller godkendt af analytikerne" if quality.acknowledged else "") + "). Månedens tal offentliggøres kun, "
+        "hvis også nøgletallene består sammenligningen med sidste offentliggjorte måned, og denne rapport "
+        "offentliggøres kun sammen med dem: ligger den i månedens mappe under rapporterne eller i den delte mappe, "
+        "er måneden offentliggjort. Ellers stoppede kørslen, og sidste måneds rapporter står uændret.")
+    return "\n\n".join(lines)
+
+
 def quality_notes(quality: QualityReport) -> str:
     """Danish remarks (Markdown bullets) on how the delivery was read."""
-    notes = [f"Udtræksdato {fmt.date(quality.extract_date)}"
-             + (" (fra udtraek.yml)." if quality.extract_date_source == "udtraek.yml"
-                else " — udtraek.yml mangler, så den nyeste fildato er brugt.")]
+    notes = [f"Udtræksdato {fmt.date(quality.extract_date)} (fra udtraek.yml)."]
     for q in quality.extracts.values():
         if q.separator == ",":
             notes.append(f"`{q.extract}` var kommasepareret med punktum som decimaltegn (ikke dansk Excel-format); læst som sådan.")

@@ -20,11 +20,13 @@ from analysis.ingest.schemas import DTYPE, Column, Table, category_column
 from analysis.ingest.storage import row_codes
 
 RULES = {  # a row is quarantined under the first it breaks (cell rules column by column, then row rules)
+    "bad_field_count": "a line with more or fewer fields than the header (a stray separator, a cut line)",
+    "merged_cell": "a cell hidden by a merged range of the workbook (only the range's first cell holds a value)",
     "missing_value": "a required cell is empty",
     "cpr_malformed": "cpr is not DDMMYY-SSSS or 10 digits with month 01–12 and day 01–31 or 61–91",
     "bad_date": "a date is not DD-MM-YYYY or YYYY-MM-DD (a month not YYYY-MM)",
     "bad_number": "a number does not parse with the file's decimal mark, or an integer has decimals",
-    "bad_value": "a value outside its enumeration, below its minimum, or not a 3-digit code",
+    "bad_value": "a value outside its enumeration, outside its range (data contract), or not a 3-digit code",
     "end_before_start": "an end date before its start date",
     "future_date": "a date after the extract date (planned register dates excepted)",
     "overlapping_period": "a validity period overlapping an earlier one of the same group",
@@ -95,6 +97,8 @@ def _parse_column(col: Column, text: pd.Series, decimal: str, flags: Flags) -> p
             flags.flag(parsed.notna() & (parsed % 1 != 0), "bad_number", col.raw, "not a whole number", text)
         if col.minimum is not None:
             flags.flag(parsed < col.minimum, "bad_value", col.raw, f"below {col.minimum:g}", text)
+        if col.maximum is not None:
+            flags.flag(parsed > col.maximum, "bad_value", col.raw, f"above {col.maximum:g}", text)
     elif col.kind == "enum":
         allowed = {v.casefold(): v for v in col.values}
         parsed = by_unique(text, lambda u: u.str.casefold().map(allowed))
@@ -152,6 +156,10 @@ def check_extract(
     extra = check_columns(raw, spec)
     frame = raw.frame
     flags = Flags(len(frame))
+    for position, (rule, column, detail) in raw.broken.items():  # what the reader could not take as delivered
+        one = np.zeros(len(frame), dtype=bool)
+        one[position] = True
+        flags.flag(one, rule, column, detail)
     texts = {c.raw: stripped(frame[c.raw]) for c in spec.columns}
     for col in spec.columns:
         if col.required:

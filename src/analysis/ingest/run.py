@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Mapping
 
 import pandas as pd
 
@@ -13,11 +14,14 @@ from analysis.ingest.labels import load_label_map
 from analysis.ingest.pseudonym import Pseudonymiser, load_key
 from analysis.ingest.quality import ExtractQuality, QualityReport
 from analysis.ingest.quarantine import quarantine_rows
-from analysis.ingest.reading import read_extract
+from analysis.ingest.plausibility import Acknowledgements, check_extracts
+from analysis.ingest.reading import Limits, read_extract
 from analysis.ingest.rules import check_extract
 from analysis.ingest.schemas import EXTRACTS, Table
-from analysis.ingest.state import record_and_compare
+from analysis.ingest.state import changes_since_previous, record
 from analysis.ingest.storage import write_table
+from analysis.months import last_complete_month, period_label as month_label
+from analysis.params import load_params
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +38,14 @@ def reconcile(q: ExtractQuality) -> None:
                                   f"+ rows_quarantined {q.rows_quarantined} (by rule {q.quarantined_by_rule})")
 
 
-def run_ingest(raw_dir: Path, processed_dir: Path) -> QualityReport:
-    """Ingest every extract of ``raw_dir`` into ``processed_dir``; structural problems raise ``IngestError``."""
+def run_ingest(raw_dir: Path, processed_dir: Path, params: Mapping[str, object] | None = None) -> QualityReport:
+    """Ingest every extract of ``raw_dir`` into ``processed_dir``; structural problems raise ``IngestError``.
+
+    The extracts are read and checked, and the plausibility gates passed, before anything is written: a
+    refused delivery leaves ``processed_dir`` as the last good one left it.
+    """
+    params = params if params is not None else load_params()
+    limits = Limits.from_params(params)
     extract_date, date_source = read_extract_date(raw_dir)
     key, key_source = load_key(raw_dir)
     pseudonyms = Pseudonymiser(key)
@@ -44,7 +54,7 @@ def run_ingest(raw_dir: Path, processed_dir: Path) -> QualityReport:
     quarantined: list[pd.DataFrame] = []
     extracts: dict[str, ExtractQuality] = {}
     for spec in _reference_order():
-        raw = read_extract(raw_dir, spec.extract)
+        raw = read_extract(raw_dir, spec.extract, tuple(spec.raw_columns), limits)
         checked = check_extract(raw, spec, pseudonyms, extract_date, known)
         if checked.extra_columns:
             log.warning("%s: extra columns ignored: %s", raw.path.name, ", ".join(checked.extra_columns))
@@ -63,6 +73,10 @@ def run_ingest(raw_dir: Path, processed_dir: Path) -> QualityReport:
         quarantined.append(q)
         del raw, checked
 
+    changes, fingerprints = changes_since_previous(processed_dir / "_state", extract_date, clean)
+    acknowledged = check_extracts(extracts, changes, params, Acknowledgements.load(raw_dir),
+                                  month_label(last_complete_month(extract_date)))
+
     processed_dir.mkdir(parents=True, exist_ok=True)
     outputs = {"persons": write_table(pseudonyms.persons(), "persons", processed_dir / "persons.parquet")}
     del pseudonyms
@@ -73,8 +87,10 @@ def run_ingest(raw_dir: Path, processed_dir: Path) -> QualityReport:
     report = QualityReport(
         extract_date=str(extract_date.date()), extract_date_source=date_source, pseudonym_key_source=key_source,
         labels_version=load_label_map().version, extracts=extracts, outputs=outputs,
-        changes=record_and_compare(processed_dir / "_state", extract_date, clean),
+        changes=changes,
         overlapping_stays=count_overlapping_stays(clean["stays"], extract_date + pd.Timedelta(days=1)),
+        acknowledged=acknowledged,
     )
+    record(processed_dir / "_state", extract_date, fingerprints)
     report.save(processed_dir / "quality.json")
     return report

@@ -42,6 +42,7 @@ class Column:
     required: bool = True  # empty raw value is a row error (`missing_value`)
     values: tuple[str, ...] = ()  # enumeration, for kind "enum"
     minimum: float | None = None
+    maximum: float | None = None  # the contract's plausible upper bound (an amount of 1e23 kr. is a typing error)
     label: str | None = None  # label map ("discharge"/"moveout") for kind "label"
     planned: bool = False  # a date that may lie after the extract date (register validity), exempt from future_date
 
@@ -105,12 +106,12 @@ TABLES: dict[str, Table] = {t.name: t for t in (
             _c("ejerform", "ownership", "enum", "Ownership.", values=OWNERSHIP),
             _c("paragraf", "paragraph", "enum", "Social Services Act section of the places.", values=("110", "107", "108")),
             _c("maalgruppe", "target_group", "text", "Target group (voksne, unge, kvinder, ...).", required=False),
-            _c("pladser", "places", "count", "Number of places.", minimum=0),
+            _c("pladser", "places", "count", "Number of places.", minimum=0, maximum=1_000),
             _c("gyldig_fra", "valid_from", "date", "Places valid from (may be planned, after the extract date).", planned=True),
             _c("gyldig_til", "valid_to", "date", "Places valid until, inclusive (NaT = still valid; may be planned).",
                required=False, planned=True),
             _c("konverterbare_pladser", "convertible_places", "integer",
-               "Places the §110→§107 screening found convertible (NA = not screened).", required=False, minimum=0),
+               "Places the §110→§107 screening found convertible (NA = not screened).", required=False, minimum=0, maximum=1_000),
         ),
         extract="herberger", key=("shelter_id", "paragraph", "valid_from"), periods=(("valid_from", "valid_to"),),
         start="valid_from", ends={"valid_to": ()}, no_overlap=("shelter_id", "paragraph"),
@@ -136,10 +137,10 @@ TABLES: dict[str, Table] = {t.name: t for t in (
             _c("modtaget", "received", "date", "Date the municipality received the dwelling."),
             _c("boligorganisation", "housing_association", "text", "Housing association.", required=False),
             _c("bydel", "district", "text", "City district.", required=False),
-            _c("vaerelser", "rooms", "integer", "Rooms.", required=False, minimum=0),
-            _c("areal_m2", "area_m2", "number", "Floor area (m²).", required=False, minimum=0),
-            _c("husleje", "rent", "number", "Rent excluding utilities (kr/month).", minimum=0),
-            _c("forbrug", "utilities", "number", "Utilities on account (kr/month; NaN = unknown).", required=False, minimum=0),
+            _c("vaerelser", "rooms", "integer", "Rooms.", required=False, minimum=0, maximum=20),
+            _c("areal_m2", "area_m2", "number", "Floor area (m²).", required=False, minimum=0, maximum=1_000),
+            _c("husleje", "rent", "number", "Rent excluding utilities (kr/month).", minimum=0, maximum=100_000),
+            _c("forbrug", "utilities", "number", "Utilities on account (kr/month; NaN = unknown).", required=False, minimum=0, maximum=20_000),
             _c("boligtype", "dwelling_type", "enum", "Dwelling type.", values=("familie", "ungdom", "aeldre", "skaev", "udslusning")),
             _c("tilskudsordning", "subsidy_scheme", "enum", "Rent-subsidy scheme.",
                values=("ingen", "midlertidigt_statsligt", "midlertidigt_kommunalt", "permanent")),
@@ -156,7 +157,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
             _c("indflyttet", "moved_in", "date", "Move-in (NaT = not yet).", required=False),
             _c("fraflyttet", "moved_out", "date", "Move-out (NaT = still living there).", required=False),
             _c("fraflytningsgrund", "moveout_reason", "label", "Move-out reason as typed.", required=False, label="moveout"),
-            _c("huslejetilskud", "rent_subsidy", "number", "Rent subsidy at move-in (kr/month; 0 if none).", required=False, minimum=0),
+            _c("huslejetilskud", "rent_subsidy", "number", "Rent subsidy at move-in (kr/month; 0 if none).", required=False, minimum=0, maximum=100_000),
         ),
         extract="anvisninger", key=("allocation_id",), periods=(("allocated", "moved_in"), ("moved_in", "moved_out")),
         references=(("dwelling_id", "dwellings"),), start="allocated",
@@ -193,9 +194,10 @@ TABLES: dict[str, Table] = {t.name: t for t in (
             _c("cpr", "cpr", "cpr", "CPR number (raw only)."),
             _c("maaned", "month", "month", "Month (YYYY-MM)."),
             _c("ydelse", "benefit", "text", "Main source of income.", required=False),
-            _c("nettoindkomst", "net_income", "number", "Disposable income after tax (kr/month).", required=False),
-            _c("boligstoette", "housing_benefit", "number", "Housing benefit (kr/month).", required=False, minimum=0),
-            _c("restance", "arrears", "number", "Rent arrears at month end (kr).", required=False, minimum=0),
+            _c("nettoindkomst", "net_income", "number", "Disposable income after tax (kr/month).", required=False,
+               minimum=-1_000_000, maximum=1_000_000),
+            _c("boligstoette", "housing_benefit", "number", "Housing benefit (kr/month).", required=False, minimum=0, maximum=50_000),
+            _c("restance", "arrears", "number", "Rent arrears at month end (kr).", required=False, minimum=0, maximum=10_000_000),
         ),
         extract="forsoergelse", key=("person_id", "month"), start="month",
     ),
@@ -287,6 +289,8 @@ def _pa_column(col: Column) -> pa.Column:
         checks.append(pa.Check.isin(list(col.values)))
     if col.minimum is not None:
         checks.append(pa.Check.ge(col.minimum))
+    if col.maximum is not None:
+        checks.append(pa.Check.le(col.maximum))
     if col.kind in PATTERNS:
         checks.append(pa.Check.str_matches(PATTERNS[col.kind]))
     return pa.Column(DTYPE[col.kind], checks=checks, nullable=not col.required)

@@ -47,17 +47,27 @@ def compare(current: pd.DataFrame, previous: pd.DataFrame) -> dict[str, int]:
     }
 
 
-def record_and_compare(state_dir: Path, extract_date: pd.Timestamp, tables: dict[str, pd.DataFrame]) -> dict[str, dict[str, object]]:
-    """Store this extract's fingerprints; changes per table against the latest earlier extract (if any)."""
+def changes_since_previous(state_dir: Path, extract_date: pd.Timestamp, tables: dict[str, pd.DataFrame],
+                           ) -> tuple[dict[str, dict[str, object]], dict[str, pd.DataFrame]]:
+    """Changes per table against the latest earlier extract (if any), and this extract's fingerprints.
+
+    Nothing is written: the plausibility gates judge the changes first (``record`` stores an accepted extract).
+    """
     stamp = extract_date.strftime("%Y-%m-%d")
     earlier = sorted(p.name for p in state_dir.glob("*") if p.is_dir() and p.name < stamp) if state_dir.exists() else []
-    folder = state_dir / stamp
-    folder.mkdir(parents=True, exist_ok=True)
+    fingerprints = {name: row_fingerprints(frame, name) for name, frame in tables.items()}
     changes: dict[str, dict[str, object]] = {}
-    for name, frame in tables.items():
-        current = row_fingerprints(frame, name)
-        current.to_parquet(folder / f"{name}.parquet", index=False)
+    for name, current in fingerprints.items():
         previous_file = state_dir / earlier[-1] / f"{name}.parquet" if earlier else None
         if previous_file and previous_file.exists():
-            changes[name] = {**compare(current, pd.read_parquet(previous_file)), "compared_with": earlier[-1]}
-    return changes
+            previous = pd.read_parquet(previous_file)
+            changes[name] = {**compare(current, previous), "rows_before": len(previous), "compared_with": earlier[-1]}
+    return changes, fingerprints
+
+
+def record(state_dir: Path, extract_date: pd.Timestamp, fingerprints: dict[str, pd.DataFrame]) -> None:
+    """Store an accepted extract's fingerprints under its extract date, for the next extract's comparison."""
+    folder = state_dir / extract_date.strftime("%Y-%m-%d")
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in fingerprints.items():
+        frame.to_parquet(folder / f"{name}.parquet", index=False)

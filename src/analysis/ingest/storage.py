@@ -44,7 +44,7 @@ def _text_conforms(values: pd.Series, cells: pa.ChunkedArray, col: Column) -> bo
 
 
 def _typed_conforms(values: pd.Series, col: Column) -> bool:
-    """Exactly the schema's dtype; nulls, domain and minimum checked on the values."""
+    """Exactly the schema's dtype; nulls, domain and range checked on the values."""
     if values.dtype != _EXACT_DTYPES[DTYPE[col.kind]]:
         return False
     present = values.dropna()
@@ -52,7 +52,8 @@ def _typed_conforms(values: pd.Series, col: Column) -> bool:
         return False
     if col.values and not present.isin(list(col.values)).all():
         return False
-    return col.minimum is None or bool((present >= col.minimum).all())
+    return ((col.minimum is None or bool((present >= col.minimum).all()))
+            and (col.maximum is None or bool((present <= col.maximum).all())))
 
 
 def conforms(frame: pd.DataFrame, arrow: pa.Table, table: str) -> bool:

@@ -68,9 +68,13 @@ def _flatten_plain(node: Mapping[str, Any], known: set[str], prefix: str = "") -
             yield from _flatten_plain(child, known, dotted + ".")
 
 
-def _parse_scalar(text: str) -> Any:
+def _parse_scalar(key: str, text: str) -> Any:
     """Parse a command-line override value with YAML rules (numbers, lists, dates as text)."""
-    return yaml.safe_load(text)
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:  # a tag, an unclosed bracket: the value is quoted back, it is the user's own
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        raise ParameterError(f"--param {key}: the value is not a plain YAML value ({problem})") from None
 
 
 class Params(Mapping[str, Any]):
@@ -117,11 +121,19 @@ def _unknown_key_message(key: str, entries: Mapping[str, Any]) -> str:
 
 
 def _read_yaml(path: Path) -> Any:
+    """A parameter file as a mapping; a missing, unreadable or non-mapping file is a usage error naming it."""
     try:
         with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh) or {}
+            data = yaml.safe_load(fh) or {}
     except yaml.YAMLError as exc:
-        raise ParameterError(f"{path}: not valid YAML: {exc}") from exc
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        raise ParameterError(f"{path}: not valid YAML ({problem})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParameterError(f"{path}: cannot be read as a parameter file "
+                             f"({getattr(exc, 'strerror', None) or type(exc).__name__})") from None
+    if not isinstance(data, Mapping):
+        raise ParameterError(f"{path}: a parameter file must be a mapping of parameter names to values")
+    return data
 
 
 def load_params(
@@ -162,7 +174,7 @@ def load_params(
             if "=" not in item:
                 raise ParameterError(f"override '{item}' is not of the form key=value")
             key, text = item.split("=", 1)
-            changes[key.strip()] = _parse_scalar(text)
+            changes[key.strip()] = _parse_scalar(key.strip(), text)
     elif overrides:
         changes.update(overrides)
 
