@@ -10,6 +10,7 @@ import logging
 import sys
 from pathlib import Path
 
+from analysis.cpr import MaskingFormatter, mask
 from analysis.params import ParameterError
 
 
@@ -106,12 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)-7s %(message)s", datefmt="%H:%M:%S",
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)-7s %(message)s", datefmt="%H:%M:%S"))
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, handlers=[handler])
     try:
         return args.func(args)
     except (ParameterError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {mask(str(exc))}", file=sys.stderr)
         return 2

@@ -14,7 +14,7 @@ import pandas as pd
 
 from analysis.ingest.errors import SchemaError
 from analysis.ingest.labels import map_labels
-from analysis.ingest.pseudonym import Pseudonymiser, normalise_cpr, scrub_cpr
+from analysis.ingest.pseudonym import Pseudonymiser, cpr_shaped, normalise_cpr, scrub_cpr
 from analysis.ingest.reading import RawExtract, by_unique, parse_dates, parse_months, parse_numbers, stripped
 from analysis.ingest.schemas import DTYPE, Column, Table, category_column
 from analysis.ingest.storage import row_codes
@@ -22,6 +22,7 @@ from analysis.ingest.storage import row_codes
 RULES = {  # a row is quarantined under the first it breaks (cell rules column by column, then row rules)
     "missing_value": "a required cell is empty",
     "cpr_malformed": "cpr is not DDMMYY-SSSS or 10 digits with month 01–12 and day 01–31 or 61–91",
+    "cpr_in_id": "an id or key column holds a value shaped like a CPR number (any spelling)",
     "bad_date": "a date is not DD-MM-YYYY or YYYY-MM-DD (a month not YYYY-MM)",
     "bad_number": "a number does not parse with the file's decimal mark, or an integer has decimals",
     "bad_value": "a value outside its enumeration, below its minimum, or not a 3-digit code",
@@ -106,6 +107,8 @@ def _parse_column(col: Column, text: pd.Series, decimal: str, flags: Flags) -> p
     elif col.kind in {"text", "label"}:
         parsed = scrub_cpr(text).astype(object).where(~empty, None)
     else:
+        if col.kind == "id":  # a key is published and joined on: a CPR in it would leave ingest unmasked
+            flags.flag(cpr_shaped(text), "cpr_in_id", col.raw, "shaped like a CPR number (value not shown)")
         parsed = text.astype(object).where(~empty, None)
     return parsed
 
