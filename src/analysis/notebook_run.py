@@ -78,8 +78,10 @@ papermill_engines.register(ENGINE, _Engine)
 
 def execute(notebook: Path, executed: Path, parameters: dict, cwd: Path, report: bool) -> None:
     """Run ``notebook`` with ``parameters`` into ``executed`` (cwd ``cwd``); raises ``PapermillExecutionError``."""
+    # The kernel's working folder is given to the kernel itself: papermill's ``cwd`` changes the whole process's,
+    # so with two steps in parallel one kernel could start in the other's folder (and save its figures there).
     papermill.execute_notebook(
         str(notebook), str(executed), parameters=parameters, engine_name=ENGINE,
-        kernel_name="python3", cwd=str(cwd), progress_bar=False, log_output=False,
+        kernel_name="python3", resources={"metadata": {"path": str(cwd)}}, progress_bar=False, log_output=False,
         report_mode=report, shutdown_kernel="immediate",
     )
