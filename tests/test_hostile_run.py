@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 import os
 import re
@@ -29,6 +28,7 @@ import pytest
 from analysis.report.checks import check_docx, check_html
 from analysis.synthetic import generate
 from tests.fixtures.raw import delivery
+from tests.test_synthetic import read_csv
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 
@@ -86,15 +86,6 @@ def _hostile(host: str, secret: Path) -> list[str]:
     ]
 
 
-def _read(path: Path) -> pd.DataFrame:
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252")
-    return pd.read_csv(io.StringIO(text), sep=";", dtype=str, keep_default_na=False)
-
-
 def _write(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, sep=";", index=False, encoding="utf-8-sig")
 
@@ -102,14 +93,14 @@ def _write(frame: pd.DataFrame, path: Path) -> None:
 def _plant(raw: Path, host: str, secret: Path) -> list[str]:
     """Hostile values into herberger, ophold and the narrative; returns the strings that must be shown literally."""
     hostile = _hostile(host, secret)
-    shelters = _read(raw / "herberger.csv")
+    shelters = read_csv(raw / "herberger.csv")
     ids = sorted(shelters["herberg_id"].unique())
     shelters["navn"] = shelters["herberg_id"].map({sid: hostile[i % len(hostile)] for i, sid in enumerate(ids)})
     spellings = list(PLANTED.values())
     shelters["maalgruppe"] = [f"voksne, kontakt {spellings[i % len(spellings)]}" for i in range(len(shelters))]
     _write(shelters, raw / "herberger.csv")
 
-    stays = _read(raw / "ophold.csv")
+    stays = read_csv(raw / "ophold.csv")
     ended = stays.index[stays["udskrevet"] != ""]
     reasons = hostile + [f"udskrevet, ring {s}" for s in spellings]
     for i, row in enumerate(ended[-len(reasons) * 3:]):
