@@ -329,3 +329,23 @@ def test_check_docx_refuses_external_relationships_and_non_image_media(tmp_path)
     assert "external relationship" in "\n".join(check_docx(_docx(tmp_path, rels=external)))
     key = {"image2.png": b"analysis-synthetic-demo-key"}
     assert "not a PNG, JPEG or GIF" in "\n".join(trust_problems_docx(_docx(tmp_path, media=key)))
+
+
+# ----- a failed notebook's traceback -----------------------------------------------------------------------------
+
+def test_a_cpr_quoted_by_a_failing_cell_is_masked_in_the_executed_notebook(tmp_path):
+    from analysis import notebook_run
+    from tests.test_notebook_run import notebook
+
+    source = notebook(tmp_path / "in.ipynb", "raise ValueError('row 3 holds 200880 2020 and 21.09.80-2121')")
+    executed = tmp_path / "out.ipynb"
+    with pytest.raises(notebook_run.PapermillExecutionError):
+        notebook_run.execute(source, executed, {"x": 1}, tmp_path, report=False)
+    text = executed.read_text(encoding="utf-8")
+    assert "row 3 holds" in text and cpr.MASK in text and not cpr.contains(text)
+
+
+def test_a_pipeline_error_never_carries_a_cpr():
+    from analysis.pipeline import BadData
+
+    assert str(BadData("failed: ophold.csv row 2 '200880-2020'")) == "failed: ophold.csv row 2 '<cpr>'"

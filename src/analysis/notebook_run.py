@@ -14,6 +14,9 @@ the notebook computes:
   request, which costs jupyter_client's full shutdown wait (about 3.5 s, in
   1 of ~15 executions measured) before it kills the kernel anyway.
 
+A failed notebook's traceback may quote a value from the data; anything in the
+executed notebook shaped like a CPR number is then masked (``analysis.cpr``).
+
 Imported only when a notebook step runs: papermill takes over a second to import.
 """
 from __future__ import annotations
@@ -24,6 +27,8 @@ from typing import Iterator
 
 import papermill
 from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+
+from analysis import cpr
 
 ENGINE = "analysis"
 PapermillExecutionError = papermill.PapermillExecutionError
@@ -80,8 +85,15 @@ def execute(notebook: Path, executed: Path, parameters: dict, cwd: Path, report:
     """Run ``notebook`` with ``parameters`` into ``executed`` (cwd ``cwd``); raises ``PapermillExecutionError``."""
     # The kernel's working folder is given to the kernel itself: papermill's ``cwd`` changes the whole process's,
     # so with two steps in parallel one kernel could start in the other's folder (and save its figures there).
-    papermill.execute_notebook(
-        str(notebook), str(executed), parameters=parameters, engine_name=ENGINE,
-        kernel_name="python3", resources={"metadata": {"path": str(cwd)}}, progress_bar=False, log_output=False,
-        report_mode=report, shutdown_kernel="immediate",
-    )
+    try:
+        papermill.execute_notebook(
+            str(notebook), str(executed), parameters=parameters, engine_name=ENGINE,
+            kernel_name="python3", resources={"metadata": {"path": str(cwd)}}, progress_bar=False, log_output=False,
+            report_mode=report, shutdown_kernel="immediate",
+        )
+    except Exception:
+        if executed.is_file():
+            text = executed.read_text(encoding="utf-8")
+            if cpr.contains(text):
+                executed.write_text(cpr.mask(text), encoding="utf-8")
+        raise
