@@ -147,14 +147,36 @@ def refuse_cpr_in_column_names(path: Path, columns: Iterable[object]) -> None:
                           "number (is the header row missing?); the names are not repeated here")
 
 
+def _may_hold_cpr(texts: pd.Series) -> np.ndarray:
+    """Texts with ten ASCII digits at most three characters apart, or any non-ASCII character (other digits,
+    dashes): only these can hold a CPR. Found in Arrow's vectorised kernels (RE2), so a million ids like
+    ``O0000001`` cost no Python regex each.
+    """
+    cells = pa.array(texts.astype(str).to_numpy(dtype=object), type=pa.string())
+    maybe = pc.or_(pc.match_substring_regex(cells, r"(?:\d\D{0,3}){9}\d"), pc.invert(pc.string_is_ascii(cells)))
+    return maybe.to_numpy(zero_copy_only=False)
+
+
 def cpr_shaped(values: pd.Series) -> pd.Series:
     """Cells holding anything shaped like a CPR number, in any spelling (id and key columns must not)."""
-    return by_unique(values, lambda u: u.astype(str).map(cpr.contains)).astype(bool)
+    def shaped(texts: pd.Series) -> pd.Series:
+        out = np.zeros(len(texts), dtype=bool)
+        maybe = np.flatnonzero(_may_hold_cpr(texts))
+        out[maybe] = [cpr.contains(t) for t in texts.iloc[maybe].astype(str)]
+        return pd.Series(out)
+
+    return by_unique(values, shaped)
 
 
 def scrub_cpr(text: pd.Series) -> pd.Series:
     """Mask anything shaped like a CPR number, in any spelling, inside free text (staff do type them into comments)."""
-    return by_unique(text, lambda u: u.map(cpr.mask))
+    def masked(texts: pd.Series) -> pd.Series:
+        out = texts.copy()
+        maybe = np.flatnonzero(_may_hold_cpr(texts))
+        out.iloc[maybe] = [cpr.mask(t) for t in texts.iloc[maybe].astype(str)]
+        return out
+
+    return by_unique(text, masked)
 
 
 class Pseudonymiser:
