@@ -349,3 +349,10 @@ def test_a_pipeline_error_never_carries_a_cpr():
     from analysis.pipeline import BadData
 
     assert str(BadData("failed: ophold.csv row 2 '200880-2020'")) == "failed: ophold.csv row 2 '<cpr>'"
+
+
+def test_no_indentation_in_the_narrative_makes_a_code_block():
+    text = "Intro\n\n- a\n\n        - dybt indrykket\n    - c\n1. x\n   - y\n\n        indrykket afsnit\n\t\tfaneblad"
+    html = _html(escape.narrative(text))
+    assert "<pre" not in html and "<code" not in html
+    assert html.count("<ul>") == 3 and "<li>dybt indrykket</li>" in html and "<p>indrykket afsnit faneblad</p>" in html

@@ -94,11 +94,12 @@ def inline(value: object) -> str:
 def narrative(markdown: str) -> str:
     """The narrative subset as safe Markdown: paragraphs (blank lines), lists, emphasis, http(s) links as text.
 
-    A list item keeps its indentation (nested lists) only below another list item; any other line loses its
-    leading spaces, so no indented line can become a code block.
+    List items are re-indented from their nesting (deeper than the item above: one level down, aligned with
+    its text), so no item can be indented far enough to become a code block; any other line loses its
+    leading spaces for the same reason.
     """
     lines: list[str] = []
-    in_list = False
+    levels: list[tuple[int, int]] = []  # open list items: (indent as typed, column their text starts at)
     for raw in markdown.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         line = "".join(ch for ch in raw.expandtabs(4) if unicodedata.category(ch) != "Cc" and ch not in _BIDI).rstrip()
         if not line.strip():
@@ -106,12 +107,16 @@ def narrative(markdown: str) -> str:
             continue
         item = _LIST_ITEM.match(line)
         if item:
-            indent = " " * len(item["indent"]) if in_list else ""
-            lines.append(f"{indent}{item['marker']} {inline(item['rest'])}")
-            in_list = True
+            typed = len(item["indent"])
+            while levels and typed <= levels[-1][0]:
+                levels.pop()
+            column = levels[-1][1] if levels else 0
+            levels.append((typed, column + len(item["marker"]) + 1))
+            lines.append(f"{' ' * column}{item['marker']} {inline(item['rest'])}")
         else:
+            if lines[-1:] == [""]:
+                levels = []  # a paragraph after a blank line ends the list
             lines.append(inline(line))
-            in_list = in_list and lines[-2:-1] != [""]
     return "\n".join(lines).strip("\n")
 
 
