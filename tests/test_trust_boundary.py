@@ -295,6 +295,8 @@ PAGE = '<!DOCTYPE html><html lang="da"><head><meta name="generator" content="pan
     ("", '<svg><a xlink:href="x.svg">x</a></svg>', "xlink:href"),
     ('<link rel="stylesheet" href="local.css">', "", "<link href>"),
     ('<base href="http:evil/">', "", "<base href>"),
+    ('<link rel="stylesheet" href="data:text/css,%40import%20%27x.css%27%3B">', "", "embedded stylesheet"),
+    ('<link rel="stylesheet" href="data:text/css;base64,Ym9keXtiYWNrZ3JvdW5kOnVybCh4LnBuZyl9">', "", "embedded stylesheet"),
 ])
 def test_check_html_refuses_every_form_of_reference_and_script(head, body, expected):
     problems = "\n".join(trust_problems_html(PAGE.format(head=head, body=body)))
@@ -303,7 +305,7 @@ def test_check_html_refuses_every_form_of_reference_and_script(head, body, expec
 
 def test_check_html_accepts_data_anchors_and_quartos_own_scripts():
     ok = PAGE.format(head='<style>.a{background:url(data:image/png;base64,AA)}</style>',
-                     body='<a href="#spor-1">Spor 1</a><img alt="a" src="data:image/png;base64,AA">')
+                     body='<a href="#spor-1">Spor 1</a><img alt="javascript: nævnt som tekst" src="data:image/png;base64,AA">')
     assert trust_problems_html(ok) == []
     quarto = ok.replace('content="pandoc"', 'content="quarto-1.7.32"').replace(
         "</body>", '<script src="data:application/javascript;base64,AA"></script>'

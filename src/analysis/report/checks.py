@@ -23,10 +23,12 @@ id). A Word file may hold no external relationship and no media but images.
 """
 from __future__ import annotations
 
+import base64
 import re
 import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
 from analysis.report.colophon import RENDERER_PLACEHOLDER
 
@@ -86,6 +88,7 @@ _REFERENCE_ATTRS = _URL_ATTRS | frozenset({"lowsrc", "dynsrc", "archive", "codeb
 _IN_PAGE = re.compile(r"^(data:|#)", re.IGNORECASE)
 _SCRIPT_URL = re.compile(r"(java|vb)script:", re.IGNORECASE)
 _FOREIGN_ELEMENTS = frozenset({"iframe", "frame", "frameset", "object", "embed", "applet", "form", "portal", "fencedframe"})
+_TEXT_ATTRS = frozenset({"alt", "title", "aria-label", "aria-description", "placeholder", "summary", "label"})
 _SRCSET_DESCRIPTOR = re.compile(r"^\d+(\.\d+)?[wxh]$")
 _ANY_CSS_URL = re.compile(r"""url\(\s*['"]?\s*([^'")\s]*)""", re.IGNORECASE)
 
@@ -125,7 +128,7 @@ class _TrustScanner(HTMLParser):
             url = _squeezed(value)
             if name.startswith("on"):
                 self.problems.append(f"event handler attribute <{tag} {name}=…>")
-            if _SCRIPT_URL.search(url):
+            if _SCRIPT_URL.search(url) and name not in _TEXT_ATTRS:  # alt text may *mention* javascript: as text
                 self.problems.append(f"script URL in <{tag} {name}>: {value[:80]}")
             elif name in ("srcset", "imagesrcset"):
                 self.problems += [f"reference in <{tag} {name}> that is not data: or #anchor: {u[:80]}"
@@ -133,6 +136,8 @@ class _TrustScanner(HTMLParser):
             elif name in _REFERENCE_ATTRS and not _IN_PAGE.match(url) and not _EXTERNAL.match(value):  # older rule: //
                 self.problems.append(f"reference in <{tag} {name}> that is not data: or #anchor: {value[:80]!r}")
         self.problems += [f"reference in style attribute of <{tag}>: {u[:80]}" for u in _css_references(attr.get("style", ""))]
+        if tag == "link" and _squeezed(attr.get("href", "")).lower().startswith("data:text/css"):
+            self.problems += [f"reference in an embedded stylesheet: {u[:80]}" for u in _css_references(_data_text(attr["href"]))]
         self._in_style = tag == "style"
 
     def handle_endtag(self, tag: str) -> None:
@@ -148,6 +153,14 @@ class _TrustScanner(HTMLParser):
             return self.quarto and (_squeezed(attr.get("src", "")).lower().startswith("data:")
                                     or attr.get("id", "").startswith("quarto-"))
         return [f"<script> the renderer did not write: {str(a)[:80]}" for a in self.scripts if not own(a)]
+
+
+def _data_text(url: str) -> str:
+    """The text a ``data:`` URL holds (base64 or percent-encoded)."""
+    meta, _, payload = url.partition(",")
+    if meta.lower().endswith(";base64"):
+        return base64.b64decode(payload + "=" * (-len(payload) % 4), validate=False).decode("utf-8", errors="replace")
+    return unquote(payload)
 
 
 def _srcset_urls(value: str) -> list[str]:
