@@ -358,3 +358,9 @@ def test_no_indentation_in_the_narrative_makes_a_code_block():
     html = _html(escape.narrative(text))
     assert "<pre" not in html and "<code" not in html
     assert html.count("<ul>") == 3 and "<li>dybt indrykket</li>" in html and "<p>indrykket afsnit faneblad</p>" in html
+
+
+@pytest.mark.parametrize("body", ["just text\n", "- a\n- b\n", "spor: 3\n", "spor:\n- nr: første\n  titel: x\n"])
+def test_a_status_file_of_the_wrong_shape_is_refused(tmp_path, body):
+    with pytest.raises(NarrativeError, match="expected a mapping with 'spor'"):
+        check_status_file(_status(tmp_path, body))
