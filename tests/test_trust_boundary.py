@@ -18,7 +18,7 @@ from analysis.ingest.pseudonym import DEMO_KEY, ENV_KEY, ENV_KEY_FILE, Pseudonym
 from analysis.params import ParameterError, load_params
 from analysis.report import escape, show
 from analysis.report.checks import check_docx, trust_problems_docx, trust_problems_html
-from analysis.report.narrative import NarrativeError, check_status_file, track_markdown
+from analysis.report.narrative import NarrativeError, check_status_file, load_status, track_markdown
 from tests.fixtures.raw import delivery
 
 # One fictitious CPR number (day of month 20 is a real day: the spelling rules must hold for real-looking numbers).
@@ -362,5 +362,6 @@ def test_no_indentation_in_the_narrative_makes_a_code_block():
 
 @pytest.mark.parametrize("body", ["just text\n", "- a\n- b\n", "spor: 3\n", "spor:\n- nr: første\n  titel: x\n"])
 def test_a_status_file_of_the_wrong_shape_is_refused(tmp_path, body):
+    _status(tmp_path, body)
     with pytest.raises(NarrativeError, match="expected a mapping with 'spor'"):
-        check_status_file(_status(tmp_path, body))
+        load_status(tmp_path, pd.Period("2023-02", "M"))

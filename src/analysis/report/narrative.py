@@ -198,17 +198,17 @@ def check_status_file(path: Path) -> dict[str, Any]:
                          for line, field, what in problems})
         raise NarrativeError(f"{path}: the status text cannot be published as written:\n  "
                              + "\n  ".join(f"line {line}, field '{field}': {what}" for line, field, what in listed))
-    status = yaml.safe_load(raw) or {}
-    tracks = status.get("spor", []) if isinstance(status, dict) else None
-    if not isinstance(tracks, list) or not all(isinstance(t, dict) and isinstance(t.get("nr"), int) for t in tracks):
-        raise NarrativeError(f"{path}: expected a mapping with 'spor': a list of tracks, each with a whole number 'nr'")
-    return status
+    return yaml.safe_load(raw) or {}
 
 
 def load_status(raw_dir: str | Path, month: pd.Period) -> tuple[dict[str, Any], pd.Period, bool]:
     """The checked narrative for M from ``status/<YYYY-MM>.yml``, else the latest earlier file: (status, month used, fell back)."""
     path, used = status_file(raw_dir, month)
-    return check_status_file(path), used, used != month
+    status = check_status_file(path)
+    tracks = status.get("spor", []) if isinstance(status, dict) else None
+    if not isinstance(tracks, list) or not all(isinstance(t, dict) and isinstance(t.get("nr"), int) for t in tracks):
+        raise NarrativeError(f"{path}: expected a mapping with 'spor': a list of tracks, each with a whole number 'nr'")
+    return status, used, used != month
 
 
 def fallback_note(used: pd.Period, month: pd.Period) -> str:
