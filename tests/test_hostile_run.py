@@ -39,6 +39,7 @@ PLANTED = {"2008802020": "200880 2020", "2109802121": "210980–2121", "03048512
            "1511923456": "151192-3456", "0101014321": "0101014321", "2802755678": "28 02 75 5678",
            "3112999876": "311299 - 9876", "1207661357": "１２０７６６１３５７"}
 ID_CPR = "1705834567"  # written as "170583 4567" into an ophold_id
+NUMBER_CPR = "2406911234"  # typed as digits into an amount (nettoindkomst), where it would parse as a number
 
 
 def _any_spelling(number: str) -> re.Pattern[bytes]:
@@ -109,6 +110,10 @@ def _plant(raw: Path, host: str, secret: Path) -> list[str]:
     stays[f"<img src=x onerror=\"fetch('http://{host}/colname')\">"] = [spellings[i % len(spellings)] for i in range(len(stays))]
     _write(stays, raw / "ophold.csv")
 
+    income = read_csv(raw / "forsoergelse.csv")
+    income.loc[income.index[3], "nettoindkomst"] = NUMBER_CPR
+    _write(income, raw / "forsoergelse.csv")
+
     status = raw / "status" / f"{MONTH}.yml"
     text = status.read_text(encoding="utf-8")
     extra = (f"Se [kilden](http://{host}/narrativelink) og *vægt* og http://{host}/bare; "
@@ -162,7 +167,8 @@ def test_the_run_publishes_checked_reports(hostile_run):
         assert check_html(page) == [], page.name
     assert check_docx(folder / "status_memo.docx") == []
     quality = json.loads((base / "processed" / "quality.json").read_text(encoding="utf-8"))
-    assert quality["extracts"]["ophold"]["quarantined_by_rule"]["cpr_in_id"] == 1
+    assert quality["extracts"]["ophold"]["quarantined_by_rule"]["cpr_in_value"] == 1
+    assert quality["extracts"]["forsoergelse"]["quarantined_by_rule"]["cpr_in_value"] == 1
 
 
 def test_hostile_text_is_shown_literally(hostile_run):
@@ -202,7 +208,7 @@ def test_no_planted_cpr_in_any_file_or_output(hostile_run):
     base, done, log, *_ = hostile_run
     written = [p for d in ("processed", "build", "reports", "share") for p in (base / d).rglob("*") if p.is_file()]
     assert any(p.suffix == ".ipynb" for p in written) and (base / "share" / MONTH / "manifest.json").is_file()
-    patterns = {n: _any_spelling(n) for n in [*PLANTED, ID_CPR]}
+    patterns = {n: _any_spelling(n) for n in [*PLANTED, ID_CPR, NUMBER_CPR]}
     synthetic = set()
     for f in (base / "raw").glob("*.csv"):  # the extracts' own (synthetic) CPR numbers too, as in test_end_to_end
         synthetic |= {a + b for a, b in re.findall(rb"(?<!\d)(\d{6})-?(\d{4})(?!\d)", f.read_bytes())}

@@ -177,7 +177,7 @@ def test_numbers_that_are_not_cpr_are_left_alone(text):
     assert not cpr.contains(text) and cpr.mask(text) == text
 
 
-def test_cpr_shaped_ids_are_quarantined_and_never_written(tmp_path, monkeypatch):
+def test_cpr_shaped_ids_and_numbers_are_quarantined_and_never_written(tmp_path, monkeypatch):
     from analysis.ingest.run import run_ingest
 
     monkeypatch.delenv(ENV_KEY, raising=False)
@@ -187,9 +187,12 @@ def test_cpr_shaped_ids_are_quarantined_and_never_written(tmp_path, monkeypatch)
     (raw / "ophold.csv").write_text(ophold, encoding="utf-8")
     anvisninger = (raw / "anvisninger.csv").read_text(encoding="utf-8").replace("\nA1;", "\n20.08.80-2020;")
     (raw / "anvisninger.csv").write_text(anvisninger, encoding="utf-8")
+    boliger = (raw / "boliger.csv").read_text(encoding="utf-8").replace(";4.750,00;", ";2008802020;")  # a number
+    (raw / "boliger.csv").write_text(boliger, encoding="utf-8")
     report = run_ingest(raw, tmp_path / "processed")
-    assert report.extracts["ophold"].quarantined_by_rule.get("cpr_in_id") == 1
-    assert report.extracts["anvisninger"].quarantined_by_rule.get("cpr_in_id") == 1
+    assert report.extracts["ophold"].quarantined_by_rule.get("cpr_in_value") == 1
+    assert report.extracts["anvisninger"].quarantined_by_rule.get("cpr_in_value") == 1
+    assert report.extracts["boliger"].quarantined_by_rule.get("cpr_in_value") == 1
     planted = re.compile(r"20\D{0,3}08\D{0,3}80\D{0,3}2020")
     for path in (tmp_path / "processed").rglob("*"):
         if path.is_file():

@@ -19,7 +19,7 @@ from analysis.report import escape, fmt
 RULES_DA = {
     "missing_value": "påkrævet værdi mangler",
     "cpr_malformed": "ugyldigt CPR-nummer",
-    "cpr_in_id": "id-kolonne ligner et CPR-nummer",
+    "cpr_in_value": "værdi ligner et CPR-nummer",
     "bad_date": "dato kan ikke læses",
     "bad_number": "tal kan ikke læses",
     "bad_value": "værdi uden for de tilladte",

@@ -22,7 +22,7 @@ from analysis.ingest.storage import row_codes
 RULES = {  # a row is quarantined under the first it breaks (cell rules column by column, then row rules)
     "missing_value": "a required cell is empty",
     "cpr_malformed": "cpr is not DDMMYY-SSSS or 10 digits with month 01–12 and day 01–31 or 61–91",
-    "cpr_in_id": "an id or key column holds a value shaped like a CPR number (any spelling)",
+    "cpr_in_value": "a column other than cpr (an id, key, number, date, code) holds a value shaped like a CPR number",
     "bad_date": "a date is not DD-MM-YYYY or YYYY-MM-DD (a month not YYYY-MM)",
     "bad_number": "a number does not parse with the file's decimal mark, or an integer has decimals",
     "bad_value": "a value outside its enumeration, below its minimum, or not a 3-digit code",
@@ -83,6 +83,8 @@ def check_columns(raw: RawExtract, spec: Table) -> list[str]:
 def _parse_column(col: Column, text: pd.Series, decimal: str, flags: Flags) -> pd.Series:
     """Parsed values of one column (``text``: its ``stripped`` cells); unparseable or out-of-domain values are flagged."""
     empty = text == ""
+    if col.kind not in {"text", "label"}:  # free text is masked instead; anything else would be written as it is
+        flags.flag(cpr_shaped(text), "cpr_in_value", col.raw, "shaped like a CPR number (value not shown)")
     if col.kind == "date":
         parsed, bad = parse_dates(text, already_stripped=True)
         flags.flag(bad, "bad_date", col.raw, "not a date (DD-MM-YYYY or YYYY-MM-DD)", text)
@@ -107,8 +109,6 @@ def _parse_column(col: Column, text: pd.Series, decimal: str, flags: Flags) -> p
     elif col.kind in {"text", "label"}:
         parsed = scrub_cpr(text).astype(object).where(~empty, None)
     else:
-        if col.kind == "id":  # a key is published and joined on: a CPR in it would leave ingest unmasked
-            flags.flag(cpr_shaped(text), "cpr_in_id", col.raw, "shaped like a CPR number (value not shown)")
         parsed = text.astype(object).where(~empty, None)
     return parsed
 
