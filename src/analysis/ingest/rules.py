@@ -22,7 +22,7 @@ from analysis.ingest.storage import row_codes
 RULES = {  # a row is quarantined under the first it breaks (cell rules column by column, then row rules)
     "missing_value": "a required cell is empty",
     "cpr_malformed": "cpr is not DDMMYY-SSSS or 10 digits with month 01–12 and day 01–31 or 61–91",
-    "cpr_in_value": "a column other than cpr (an id, key, number, date, code) holds a value shaped like a CPR number",
+    "cpr_in_value": "an id, key or number column holds a value shaped like a CPR number (any spelling)",
     "bad_date": "a date is not DD-MM-YYYY or YYYY-MM-DD (a month not YYYY-MM)",
     "bad_number": "a number does not parse with the file's decimal mark, or an integer has decimals",
     "bad_value": "a value outside its enumeration, below its minimum, or not a 3-digit code",
@@ -33,6 +33,11 @@ RULES = {  # a row is quarantined under the first it breaks (cell rules column b
     "duplicate_key": "the key of an earlier row",
     "unknown_reference": "a reference to a key the referenced extract does not have",
 }
+
+
+# Kinds where a CPR-shaped cell would parse and be written as it is (an id; digits as a number). Free text is
+# masked instead; a CPR in a date, month, enum or code column fails to parse and its quarantined row is masked.
+_PASS_AS_TYPED = frozenset({"id", "number", "integer", "count"})
 
 
 class Flags:
@@ -83,7 +88,7 @@ def check_columns(raw: RawExtract, spec: Table) -> list[str]:
 def _parse_column(col: Column, text: pd.Series, decimal: str, flags: Flags) -> pd.Series:
     """Parsed values of one column (``text``: its ``stripped`` cells); unparseable or out-of-domain values are flagged."""
     empty = text == ""
-    if col.kind not in {"text", "label"}:  # free text is masked instead; anything else would be written as it is
+    if col.kind in _PASS_AS_TYPED:
         flags.flag(cpr_shaped(text), "cpr_in_value", col.raw, "shaped like a CPR number (value not shown)")
     if col.kind == "date":
         parsed, bad = parse_dates(text, already_stripped=True)
