@@ -368,3 +368,15 @@ def test_a_status_file_of_the_wrong_shape_is_refused(tmp_path, body):
     _status(tmp_path, body)
     with pytest.raises(NarrativeError, match="expected a mapping with 'spor'"):
         load_status(tmp_path, pd.Period("2023-02", "M"))
+
+
+@pytest.mark.parametrize("body", ["spor: !!python/object/apply:os.system ['id']\n", "spor: [unclosed\n",
+                                  "titel: \"200880-2020 \n"])
+def test_unreadable_yaml_is_exit_4_and_quotes_nothing(tmp_path, body):
+    path = _status(tmp_path, body)
+    with pytest.raises(NarrativeError, match="not readable UTF-8 YAML") as err:
+        check_status_file(path)
+    assert "os.system" not in str(err.value) and not cpr.contains(str(err.value))
+    (tmp_path / "status" / "2023-02.yml").write_bytes(b"spor: \xff\xfe\n")
+    with pytest.raises(NarrativeError, match="not readable UTF-8 YAML"):
+        check_status_file(path)

@@ -179,9 +179,7 @@ def check_status_file(path: Path) -> dict[str, Any]:
         events = list(yaml.parse(raw, Loader=yaml.SafeLoader))
         root = yaml.compose(raw, Loader=yaml.SafeLoader)
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" line {where.line + 1}" if where is not None else ""
-        raise NarrativeError(f"{path}:{line} not readable UTF-8 YAML ({type(exc).__name__})") from None
+        raise _unreadable(path, exc) from None
     if any(getattr(e, "anchor", None) for e in events):
         raise NarrativeError(f"{path}: YAML anchors and aliases (&name, *name) are not allowed in a status file")
     fields = _text_fields(root) if root is not None else []
@@ -198,7 +196,17 @@ def check_status_file(path: Path) -> dict[str, Any]:
                          for line, field, what in problems})
         raise NarrativeError(f"{path}: the status text cannot be published as written:\n  "
                              + "\n  ".join(f"line {line}, field '{field}': {what}" for line, field, what in listed))
-    return yaml.safe_load(raw) or {}
+    try:
+        return yaml.safe_load(raw) or {}
+    except yaml.YAMLError as exc:  # e.g. a tag such as !!python/object, which only construction refuses
+        raise _unreadable(path, exc) from None
+
+
+def _unreadable(path: Path, exc: Exception) -> NarrativeError:
+    """The file is not plain YAML in UTF-8: its line, never its text (a parser message may quote it)."""
+    where = getattr(exc, "problem_mark", None)
+    line = f" line {where.line + 1}" if where is not None else ""
+    return NarrativeError(f"{path}:{line} not readable UTF-8 YAML ({type(exc).__name__})")
 
 
 def load_status(raw_dir: str | Path, month: pd.Period) -> tuple[dict[str, Any], pd.Period, bool]:
