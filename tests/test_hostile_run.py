@@ -50,6 +50,11 @@ def _any_spelling(number: str) -> re.Pattern[bytes]:
     return re.compile(rb"\D{0,3}".join(re.escape(p.encode()) for p in parts))
 
 
+def _env_without_key() -> dict[str, str]:
+    """The environment without a pseudonymisation key: the synthetic data runs on the demo key."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("ANALYSIS_PSEUDONYM")}
+
+
 class _Recorder(BaseHTTPRequestHandler):
     hits: list[str] = []
 
@@ -153,7 +158,7 @@ def hostile_run(tmp_path_factory, server):
     secret.parent.mkdir()
     secret.write_bytes(b"TOPSECRET-KEY-MATERIAL-" + os.urandom(24).hex().encode())
     hostile = _plant(raw, host, secret)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANALYSIS_PSEUDONYM")}
+    env = _env_without_key()
     done = subprocess.run(
         [sys.executable, "-m", "analysis", "run", "--month", MONTH, "--raw-dir", str(raw),
          "--processed-dir", str(base / "processed"), "--build-dir", str(base / "build"),
@@ -232,12 +237,7 @@ def _status_run(tmp_path: Path, status_text: str) -> subprocess.CompletedProcess
     raw = delivery(tmp_path / "raw")
     (raw / "status").mkdir()
     (raw / "status" / "2023-03.yml").write_text(status_text, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANALYSIS_PSEUDONYM")}
-    return subprocess.run(
-        [sys.executable, "-m", "analysis", "run", "--month", "2023-03", "--raw-dir", str(raw),
-         "--processed-dir", str(tmp_path / "processed"), "--build-dir", str(tmp_path / "build"),
-         "--reports-dir", str(tmp_path / "reports")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    return _cli_run(raw, tmp_path, _env_without_key())
 
 
 STATUS = "spor:\n- nr: 1\n  titel: Kapacitet\n  delleverancer:\n  - Drejebog\n  status: |-\n    Tekst.\n    {line}\n"
@@ -259,3 +259,32 @@ def test_cpr_in_the_narrative_stops_the_run_and_is_written_nowhere(tmp_path):
     texts = [done.stdout, done.stderr, log.read_text(encoding="utf-8")]
     texts += [p.read_text(encoding="utf-8") for p in (tmp_path / "build").rglob("*.json")]
     assert not any(_any_spelling("2008802020").search(t.encode()) for t in texts)
+
+
+def _cli_run(raw: Path, tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "analysis", "run", "--month", "2023-03", "--raw-dir", str(raw),
+         "--processed-dir", str(tmp_path / "processed"), "--build-dir", str(tmp_path / "build"),
+         "--reports-dir", str(tmp_path / "reports")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_demo_key_on_real_looking_cprs_is_exit_2_naming_the_file(tmp_path):
+    raw = delivery(tmp_path / "raw")  # syntetisk: true, but one CPR has a real day of month
+    text = (raw / "ophold.csv").read_text(encoding="utf-8")
+    (raw / "ophold.csv").write_text(text.replace("610190-1235", "100190-1235", 1), encoding="utf-8")
+    env = _env_without_key()
+    done = _cli_run(raw, tmp_path, env)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "ophold.csv" in done.stderr and "demo key" in done.stderr and "100190" not in done.stderr
+    assert not (tmp_path / "processed" / "persons.parquet").exists()
+
+
+@pytest.mark.parametrize("key", ["a", " ", "analysis-synthetic-demo-key (not secret, synthetic data only)"])
+def test_a_weak_or_public_key_is_exit_2_before_any_notebook(tmp_path, key):
+    raw = delivery(tmp_path / "raw")
+    (raw / "udtraek.yml").write_text("udtraeksdato: 2023-04-03\n")  # real data
+    env = _env_without_key() | {"ANALYSIS_PSEUDONYM_KEY": key}
+    done = _cli_run(raw, tmp_path, env)
+    assert done.returncode == 2 and ("at least 32" in done.stderr or "public demo key" in done.stderr), done.stderr[-2000:]
+    assert not (tmp_path / "build" / "2023-03" / "work").exists()
