@@ -6,7 +6,9 @@ request the *page* makes (net-log initiator is the page's origin, ``null`` for
 a ``file:`` page) for something other than a ``file:``/``data:``/``blob:``/
 ``about:`` URL is reported. Chromium's own background traffic (time sync,
 component updates, account checks: initiator ``not an origin``) is not the
-report's doing and is left out. Other tests import :func:`chromium_check`.
+report's doing and is left out. Console messages (an uncaught script error
+among them) are read from Chromium's log on stderr. Other tests import
+:func:`chromium_check`.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -25,20 +27,22 @@ CHROMIUM = os.environ.get("ANALYSIS_CHROMIUM", "/usr/bin/chromium")
 _LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:", "chrome:", "chrome-extension:", "devtools:")
 _BROWSER = "not an origin"  # net-log initiator of requests Chromium makes for itself
 _URL_IN_LOG = re.compile(r'"url"\s*:\s*"([^"]+)"')
+_CONSOLE = re.compile(r':CONSOLE[:(]\d+\)?\] "(.*)", source: ')
 _FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-default-apps", "--disable-extensions", "--hide-scrollbars",
+    "--disable-default-apps", "--disable-extensions", "--hide-scrollbars", "--enable-logging=stderr", "--v=0",
 ]
 
 
 @dataclass
 class BrowserResult:
-    """The DOM after scripts ran, every non-local URL requested, and the screenshot if one was taken."""
+    """The DOM after scripts ran, every non-local URL requested, the screenshot if one was taken, console messages."""
 
     dom: str
     requests: list[str]
     screenshot: Path | None
+    console: list[str] = field(default_factory=list)
 
 
 def chromium_available() -> bool:
@@ -89,6 +93,6 @@ def chromium_check(html_path: Path, screenshot: Path | None = None, timeout: int
                       work / "profile", work / "net-shot.json", timeout)
             requests = sorted(set(requests) | set(_requests(work / "net-shot.json")))
         shot = Path(screenshot) if screenshot is not None and Path(screenshot).exists() else None
-        return BrowserResult(dump.stdout, requests, shot)
+        return BrowserResult(dump.stdout, requests, shot, _CONSOLE.findall(dump.stderr))
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -49,9 +49,12 @@ def test_persons_gender_from_last_digit():
     assert sorted(persons["gender"]) == ["K", "M"]
 
 
+SECRET = "a secret of at least thirty-two bytes"
+
+
 def test_env_key_wins(tmp_path, monkeypatch):
-    monkeypatch.setenv(ENV_KEY, "secret")
-    assert load_key(tmp_path)[0] == b"secret"
+    monkeypatch.setenv(ENV_KEY, SECRET)
+    assert load_key(tmp_path)[0] == SECRET.encode()
 
 
 def test_key_file_inside_project_is_refused(tmp_path, monkeypatch):
@@ -63,9 +66,9 @@ def test_key_file_inside_project_is_refused(tmp_path, monkeypatch):
     with pytest.raises(PseudonymKeyError, match="inside the project"):
         load_key(tmp_path, project=tmp_path / "project")
     outside = tmp_path / "elsewhere.key"
-    outside.write_text("secret\n")
+    outside.write_text(SECRET + "\n")
     monkeypatch.setenv(ENV_KEY_FILE, str(outside))
-    assert load_key(tmp_path, project=tmp_path / "project")[0] == b"secret"
+    assert load_key(tmp_path, project=tmp_path / "project")[0] == SECRET.encode()
 
 
 def test_demo_key_only_for_synthetic_data(tmp_path, monkeypatch):

@@ -49,3 +49,20 @@ def test_a_failing_cell_raises_and_the_executed_notebook_shows_the_error(tmp_pat
     failed = [c for c in nb.cells if c.cell_type == "code" and c.metadata.papermill.get("exception")]
     assert len(failed) == 1 and "no such extract" in str(failed[0].outputs)
     assert nb.metadata.papermill["exception"] is True
+
+
+def test_parallel_steps_each_run_in_their_own_folder(tmp_path):
+    """Two notebooks at once (the runner's --jobs 2): each kernel starts in its own folder, not the other's.
+
+    papermill's ``cwd`` changes the whole process's working folder, so a kernel started meanwhile by another
+    thread inherited the wrong one (the memo's figures were saved in the forecast's folder and not embedded).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    source = notebook(tmp_path / "in.ipynb", "import os, time; time.sleep(1); open('where.txt', 'w').write(os.getcwd())")
+    folders = [tmp_path / name for name in ("memo", "forecast", "quality", "retention")]
+    for folder in folders:
+        folder.mkdir()
+    with ThreadPoolExecutor(max_workers=len(folders)) as pool:
+        list(pool.map(lambda f: notebook_run.execute(source, f / "out.ipynb", {"x": 1}, f, report=False), folders))
+    assert [(f / "where.txt").read_text() for f in folders] == [str(f) for f in folders]

@@ -193,11 +193,11 @@ def test_second_run_reuses_everything_without_a_kernel(proj, markers):
 
 
 def test_a_new_pseudonym_key_reruns_ingest_and_is_not_stored(proj, monkeypatch):
-    monkeypatch.setenv("ANALYSIS_PSEUDONYM_KEY", "another key")
+    monkeypatch.setenv("ANALYSIS_PSEUDONYM_KEY", "another key, of at least thirty-two bytes")
     result = run_fake(proj)
     ingest = next(s for s in result.steps if s.name == "ingest")
     assert ingest.status == "ran" and "pseudonym key" in ingest.reason
-    assert "another key" not in (proj / "processed" / "_manifest.json").read_text()
+    assert "another key, of at least" not in (proj / "processed" / "_manifest.json").read_text()
 
 
 def test_real_extract_without_a_key_stops_before_any_notebook(proj, markers, monkeypatch):

@@ -17,7 +17,7 @@ def test_markdown_table_aligns_escapes_and_captions():
     lines = text.splitlines()
     assert lines[0] == "| Interval | Boliger | Andel |"
     assert lines[1].startswith("| :---") and lines[1].endswith("---: |") and lines[1].count(":") == 3
-    assert lines[3] == r"| A \| B | <5 | 3,5 % |"
+    assert lines[3] == r"| A \| B | \<5 | 3,5 % |"
     assert lines[4] == "| – | · | – |"
     assert lines[-1] == ": Boliger efter husleje"
 

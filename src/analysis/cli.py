@@ -10,6 +10,7 @@ import logging
 import sys
 from pathlib import Path
 
+from analysis.cpr import MaskingFormatter, mask
 from analysis.params import ParameterError
 
 
@@ -116,15 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)-7s %(message)s", datefmt="%H:%M:%S",
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)-7s %(message)s", datefmt="%H:%M:%S"))
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, handlers=[handler])
     try:
         return args.func(args)
     except Exception as exc:  # noqa: BLE001 - every failure ends in the table's exit code and one line, no traceback
         from analysis.pipeline import EXIT_CODES, exit_code_for
 
         code = exit_code_for(exc)
-        print(f"FAILED (exit {code}, {EXIT_CODES[code].split(':')[0]}): {_one_line(exc, code)}", file=sys.stderr)
+        print(f"FAILED (exit {code}, {EXIT_CODES[code].split(':')[0]}): {mask(_one_line(exc, code))}", file=sys.stderr)
         return code

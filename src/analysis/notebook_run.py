@@ -21,6 +21,9 @@ step's folder. The kernel's folder is therefore handed to the kernel manager
 alone (nbclient's ``resources["metadata"]["path"]``, the ``cwd`` of the kernel
 process), and the parent's working directory is never changed.
 
+A failed notebook's traceback may quote a value from the data; anything in the
+executed notebook shaped like a CPR number is then masked (``analysis.cpr``).
+
 Imported only when a notebook step runs: papermill takes over a second to import.
 """
 from __future__ import annotations
@@ -31,6 +34,8 @@ from typing import Iterator
 
 import papermill
 from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+
+from analysis import cpr
 
 ENGINE = "analysis"
 PapermillExecutionError = papermill.PapermillExecutionError
@@ -89,8 +94,15 @@ def execute(notebook: Path, executed: Path, parameters: dict, cwd: Path, report:
     Safe to call from several threads at once: ``cwd`` is the kernel process's
     folder only (see the module docstring), and every path handed over is absolute.
     """
-    papermill.execute_notebook(
-        str(Path(notebook).resolve()), str(Path(executed).resolve()), parameters=parameters, engine_name=ENGINE,
-        kernel_name="python3", progress_bar=False, log_output=False, report_mode=report,
-        shutdown_kernel="immediate", resources={"metadata": {"path": str(Path(cwd).resolve())}},
-    )
+    try:
+        papermill.execute_notebook(
+            str(Path(notebook).resolve()), str(Path(executed).resolve()), parameters=parameters,
+            engine_name=ENGINE, kernel_name="python3", progress_bar=False, log_output=False, report_mode=report,
+            shutdown_kernel="immediate", resources={"metadata": {"path": str(Path(cwd).resolve())}},
+        )
+    except Exception:
+        if executed.is_file():
+            text = executed.read_text(encoding="utf-8")
+            if cpr.contains(text):
+                executed.write_text(cpr.mask(text), encoding="utf-8")
+        raise

@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, Literal
 
+from analysis import cpr
 from analysis.context import RunContext, project_root
 from analysis.fingerprint import code_version, combine, file_sha256, files_fingerprint
 from analysis.months import last_complete_month
@@ -39,11 +40,16 @@ Scope = Literal["extract", "month"]
 class PipelineError(RuntimeError):
     """A run that cannot complete; ``exit_code`` tells a scheduler what kind of failure.
 
-    ``Runner.run`` sets ``summary`` to the failure's e-mail text.
+    ``Runner.run`` sets ``summary`` to the failure's e-mail text. The message
+    goes to stderr, the run log and the manifest, so anything in it shaped like
+    a CPR number is masked (a notebook's error may quote a cell).
     """
 
     exit_code = 6
     summary = ""
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(cpr.mask(str(message)))
 
 
 class MissingExtract(PipelineError):
@@ -104,6 +110,7 @@ _ENAME_CLASS: dict[str, type[PipelineError]] = {
     "DeliveryError": BadData,
     "ExtractTooLargeError": BadData,
     "PlausibilityError": BadData,
+    "NarrativeError": BadData,
     "RenderError": RenderFailure,
 }
 
@@ -732,6 +739,22 @@ class Runner:
         missing = [name for name in self.required_extracts if not any((self.raw / f"{name}{ext}").exists() for ext in (".csv", ".xlsx"))]
         if missing:
             raise MissingExtract(f"{self.raw}: missing extract(s): {', '.join(missing)} (expected <name>.csv or <name>.xlsx)")
+        self._check_narrative()
+
+    def _check_narrative(self) -> None:
+        """The status file the memo will print, checked before any kernel starts (CPR numbers, unsafe Markdown)."""
+        if not any(s.reads_status for s in self.steps):
+            return
+        from analysis.report.narrative import NarrativeError, check_status_file, status_file
+
+        try:
+            path, _ = status_file(self.raw, self.ctx.month)
+        except FileNotFoundError:
+            return  # the memo step says which file is missing
+        try:
+            check_status_file(path)
+        except NarrativeError as exc:
+            raise BadData(str(exc)) from None
 
     def _check_freshness(self) -> None:
         """Late data: when the default month is older than the last complete month, the e-mail should say so."""
@@ -791,7 +814,7 @@ def _run_log(log_file: Path) -> Iterator[list[str]]:
     logger = logging.getLogger("analysis")
     handler = logging.FileHandler(log_file, encoding="utf-8")
     handler.setLevel(logging.INFO)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(cpr.MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     warnings = _Warnings()
     level = logger.level
     if logger.getEffectiveLevel() > logging.INFO:

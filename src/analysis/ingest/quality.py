@@ -14,13 +14,14 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.fingerprint import combine
-from analysis.report import fmt
+from analysis.report import escape, fmt
 
 RULES_DA = {
     "bad_field_count": "forkert antal felter i linjen",
     "merged_cell": "flettet celle i regnearket",
     "missing_value": "påkrævet værdi mangler",
     "cpr_malformed": "ugyldigt CPR-nummer",
+    "cpr_in_value": "værdi ligner et CPR-nummer",
     "bad_date": "dato kan ikke læses",
     "bad_number": "tal kan ikke læses",
     "bad_value": "værdi uden for de tilladte",
@@ -187,7 +188,8 @@ def quality_notes(quality: QualityReport) -> str:
         if q.separator == ",":
             notes.append(f"`{q.extract}` var kommasepareret med punktum som decimaltegn (ikke dansk Excel-format); læst som sådan.")
         if q.extra_columns:
-            notes.append(f"`{q.extract}` har ekstra kolonner, som er ignoreret: {', '.join(q.extra_columns)}.")
+            names = ", ".join(escape.text(c) for c in q.extra_columns)  # named by the delivery: shown, never read as Markdown
+            notes.append(f"`{q.extract}` har ekstra kolonner, som er ignoreret: {names}.")
         if q.duplicates_collapsed:
             notes.append(f"`{q.extract}`: {fmt.number(q.duplicates_collapsed)} ekstra kopier af eksakt ens rækker "
                          "er lagt i karantæne (regel `duplicate`).")

@@ -14,7 +14,7 @@ import pandas as pd
 
 from analysis.ingest.errors import SchemaError
 from analysis.ingest.labels import map_labels
-from analysis.ingest.pseudonym import Pseudonymiser, normalise_cpr, scrub_cpr
+from analysis.ingest.pseudonym import Pseudonymiser, cpr_shaped, normalise_cpr, scrub_cpr
 from analysis.ingest.reading import RawExtract, by_unique, parse_dates, parse_months, parse_numbers, stripped
 from analysis.ingest.schemas import DTYPE, Column, Table, category_column
 from analysis.ingest.storage import row_codes
@@ -24,6 +24,7 @@ RULES = {  # a row is quarantined under the first it breaks (cell rules column b
     "merged_cell": "a cell hidden by a merged range of the workbook (only the range's first cell holds a value)",
     "missing_value": "a required cell is empty",
     "cpr_malformed": "cpr is not DDMMYY-SSSS or 10 digits with month 01–12 and day 01–31 or 61–91",
+    "cpr_in_value": "an id, key or number column holds a value shaped like a CPR number (any spelling)",
     "bad_date": "a date is not DD-MM-YYYY or YYYY-MM-DD (a month not YYYY-MM)",
     "bad_number": "a number does not parse with the file's decimal mark, or an integer has decimals",
     "bad_value": "a value outside its enumeration, outside its range (data contract), or not a 3-digit code",
@@ -34,6 +35,11 @@ RULES = {  # a row is quarantined under the first it breaks (cell rules column b
     "duplicate_key": "the key of an earlier row",
     "unknown_reference": "a reference to a key the referenced extract does not have",
 }
+
+
+# Kinds where a CPR-shaped cell would parse and be written as it is (an id; digits as a number). Free text is
+# masked instead; a CPR in a date, month, enum or code column fails to parse and its quarantined row is masked.
+_PASS_AS_TYPED = frozenset({"id", "number", "integer", "count"})
 
 
 class Flags:
@@ -84,6 +90,8 @@ def check_columns(raw: RawExtract, spec: Table) -> list[str]:
 def _parse_column(col: Column, text: pd.Series, decimal: str, flags: Flags) -> pd.Series:
     """Parsed values of one column (``text``: its ``stripped`` cells); unparseable or out-of-domain values are flagged."""
     empty = text == ""
+    if col.kind in _PASS_AS_TYPED:
+        flags.flag(cpr_shaped(text), "cpr_in_value", col.raw, "shaped like a CPR number (value not shown)")
     if col.kind == "date":
         parsed, bad = parse_dates(text, already_stripped=True)
         flags.flag(bad, "bad_date", col.raw, "not a date (DD-MM-YYYY or YYYY-MM-DD)", text)

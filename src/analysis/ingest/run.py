@@ -9,9 +9,9 @@ import pandas as pd
 
 from analysis.clean.episodes import count_overlapping_stays
 from analysis.context import read_extract_date
-from analysis.ingest.errors import ReconciliationError
+from analysis.ingest.errors import PseudonymKeyError, ReconciliationError
 from analysis.ingest.labels import load_label_map
-from analysis.ingest.pseudonym import Pseudonymiser, load_key
+from analysis.ingest.pseudonym import DEMO_SOURCE, Pseudonymiser, load_key, refuse_cpr_in_column_names
 from analysis.ingest.quality import ExtractQuality, QualityReport
 from analysis.ingest.quarantine import quarantine_rows
 from analysis.ingest.plausibility import Acknowledgements, check_extracts
@@ -48,14 +48,18 @@ def run_ingest(raw_dir: Path, processed_dir: Path, params: Mapping[str, object] 
     limits = Limits.from_params(params)
     extract_date, date_source = read_extract_date(raw_dir)
     key, key_source = load_key(raw_dir)
-    pseudonyms = Pseudonymiser(key)
+    pseudonyms = Pseudonymiser(key, demo=key_source == DEMO_SOURCE)
     clean: dict[str, pd.DataFrame] = {}
     known: dict[str, pd.Index] = {}
     quarantined: list[pd.DataFrame] = []
     extracts: dict[str, ExtractQuality] = {}
     for spec in _reference_order():
         raw = read_extract(raw_dir, spec.extract, tuple(spec.raw_columns), limits)
-        checked = check_extract(raw, spec, pseudonyms, extract_date, known)
+        refuse_cpr_in_column_names(raw.path, raw.frame.columns)
+        try:
+            checked = check_extract(raw, spec, pseudonyms, extract_date, known)
+        except PseudonymKeyError as exc:
+            raise PseudonymKeyError(f"{raw.path.name}: {exc}") from None
         if checked.extra_columns:
             log.warning("%s: extra columns ignored: %s", raw.path.name, ", ".join(checked.extra_columns))
         q = quarantine_rows(spec.extract, raw.frame, checked, spec)

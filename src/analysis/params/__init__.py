@@ -40,6 +40,7 @@ class Param:
     label_da: str = ""
     source_da: str = ""
     unit_da: str = ""
+    raise_only: bool = False  # a protective floor (disclosure.min_count): overrides may raise it, never lower it
 
 
 def _is_leaf(node: Any) -> bool:
@@ -120,6 +121,15 @@ def _unknown_key_message(key: str, entries: Mapping[str, Any]) -> str:
     return f"unknown parameter '{key}'.{hint}"
 
 
+def _check_raise_only(base: Param, value: Any) -> None:
+    """A floor such as the disclosure threshold: a whole number at least the file's value, or ParameterError."""
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    if not whole or value < base.value:
+        raise ParameterError(
+            f"parameter '{base.key}' = {value!r} refused: it may be raised, but never set below {base.value} "
+            f"{base.unit} (a whole number); {base.source}")
+
+
 def _read_yaml(path: Path) -> Any:
     """A parameter file as a mapping; a missing, unreadable or non-mapping file is a usage error naming it."""
     try:
@@ -164,7 +174,7 @@ def load_params(
         unit = str(leaf.get("unit", ""))
         entries[key] = Param(key, leaf["value"], unit, str(leaf["source"]), bool(leaf.get("assumption", False)),
                              label_da=str(leaf["label_da"]), source_da=str(leaf["source_da"]),
-                             unit_da=str(leaf.get("unit_da") or unit))
+                             unit_da=str(leaf.get("unit_da") or unit), raise_only=leaf.get("raise_only") is True)
 
     changes: dict[str, Any] = {}
     for file in override_files or []:
@@ -182,5 +192,7 @@ def load_params(
         if key not in entries:
             raise ParameterError(_unknown_key_message(key, entries))
         old = entries[key]
+        if old.raise_only:
+            _check_raise_only(old, value)
         entries[key] = dataclasses.replace(old, value=value)
     return Params(entries, set(changes))

@@ -10,6 +10,16 @@ cited as text (a URL written in the text is not a reference the browser
 follows). Namespace declarations (``xmlns``) are identifiers, not references,
 and script bodies are not scanned (licence comments hold URLs); the headless
 browser test is the check for requests made at run time.
+
+The trust rules (:func:`trust_problems_html`, :func:`trust_problems_docx`) are
+stricter, because text from the extracts and the narrative reaches the reports:
+every reference (``src``, ``href``, ``srcset``, CSS ``url()``, …) must be a
+``data:`` URL or an in-page ``#anchor`` (a relative path is a file the reader
+does not have, and one the renderer might have read from disk); no ``on…=``
+handler, no ``javascript:`` URL, no ``<meta http-equiv=refresh>``, no frames,
+objects or forms; a ``<script>`` only where the renderer puts one (pandoc's
+fallback: never; Quarto: its own, embedded as ``data:`` or with a ``quarto-``
+id). A Word file may hold no external relationship and no media but images.
 """
 from __future__ import annotations
 
@@ -21,6 +31,7 @@ import re
 import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
 from PIL import Image, UnidentifiedImageError
 
@@ -81,9 +92,102 @@ class _Scanner(HTMLParser):
             self.problems.append(f"renderer placeholder {RENDERER_PLACEHOLDER} was not replaced")
 
 
-def _scan(path: Path) -> _Scanner:
+_REFERENCE_ATTRS = _URL_ATTRS | frozenset({"lowsrc", "dynsrc", "archive", "codebase", "classid", "profile", "usemap"})
+_IN_PAGE = re.compile(r"^(data:|#)", re.IGNORECASE)
+_SCRIPT_URL = re.compile(r"(java|vb)script:", re.IGNORECASE)
+_FOREIGN_ELEMENTS = frozenset({"iframe", "frame", "frameset", "object", "embed", "applet", "form", "portal", "fencedframe"})
+_TEXT_ATTRS = frozenset({"alt", "title", "aria-label", "aria-description", "placeholder", "summary", "label"})
+_SRCSET_DESCRIPTOR = re.compile(r"^\d+(\.\d+)?[wxh]$")
+_ANY_CSS_URL = re.compile(r"""url\(\s*['"]?\s*([^'")\s]*)""", re.IGNORECASE)
+
+
+def _squeezed(value: str) -> str:
+    """An attribute value as a browser reads a URL: without whitespace and control characters."""
+    return "".join(ch for ch in value if ch > " " and ch != "\x7f")
+
+
+def _css_references(css: str) -> list[str]:
+    """``url()`` references that are neither data: nor #anchor, and every @import (the older rule names //-URLs)."""
+    found = [u for u in _ANY_CSS_URL.findall(css) if not _IN_PAGE.match(u) and not _EXTERNAL.match(u)]
+    return found + [f"@import {u}" for u in _CSS_IMPORT.findall(css) if not _EXTERNAL.match(u)]
+
+
+class _TrustScanner(HTMLParser):
+    """The trust rules of the module docstring, element by element."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+        self.quarto = False
+        self.scripts: list[dict[str, str]] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = {k.lower(): (v or "") for k, v in attrs}
+        if tag == "meta" and attr.get("name", "").lower() == "generator":
+            self.quarto = attr.get("content", "").lower().startswith("quarto")
+        if tag == "meta" and attr.get("http-equiv", "").strip().lower() == "refresh":
+            self.problems.append(f"<meta http-equiv=refresh>: {attr.get('content', '')[:80]}")
+        if tag in _FOREIGN_ELEMENTS:
+            self.problems.append(f"<{tag}> element (frames, objects and forms load or send outside content)")
+        if tag == "script":
+            self.scripts.append(attr)
+        for name, value in attr.items():
+            url = _squeezed(value)
+            if name.startswith("on"):
+                self.problems.append(f"event handler attribute <{tag} {name}=…>")
+            if _SCRIPT_URL.search(url) and name not in _TEXT_ATTRS:  # alt text may *mention* javascript: as text
+                self.problems.append(f"script URL in <{tag} {name}>: {value[:80]}")
+            elif name in ("srcset", "imagesrcset"):
+                self.problems += [f"reference in <{tag} {name}> that is not data: or #anchor: {u[:80]}"
+                                  for u in _srcset_urls(value)]
+            elif name in _REFERENCE_ATTRS and not _IN_PAGE.match(url) and not _EXTERNAL.match(value):  # older rule: //
+                self.problems.append(f"reference in <{tag} {name}> that is not data: or #anchor: {value[:80]!r}")
+        self.problems += [f"reference in style attribute of <{tag}>: {u[:80]}" for u in _css_references(attr.get("style", ""))]
+        if tag == "link" and _squeezed(attr.get("href", "")).lower().startswith("data:text/css"):
+            self.problems += [f"reference in an embedded stylesheet: {u[:80]}" for u in _css_references(_data_text(attr["href"]))]
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.problems += [f"reference in <style>: {u[:80]}" for u in _css_references(data)]
+
+    def script_problems(self) -> list[str]:
+        """Scripts the renderer did not write: any at all in pandoc's output; in Quarto's, all but its own."""
+        def own(attr: dict[str, str]) -> bool:
+            return self.quarto and (_squeezed(attr.get("src", "")).lower().startswith("data:")
+                                    or attr.get("id", "").startswith("quarto-"))
+        return [f"<script> the renderer did not write: {str(a)[:80]}" for a in self.scripts if not own(a)]
+
+
+def _data_text(url: str) -> str:
+    """The text a ``data:`` URL holds (base64 or percent-encoded)."""
+    meta, _, payload = url.partition(",")
+    if meta.lower().endswith(";base64"):
+        return base64.b64decode(payload + "=" * (-len(payload) % 4), validate=False).decode("utf-8", errors="replace")
+    return unquote(payload)
+
+
+def _srcset_urls(value: str) -> list[str]:
+    """The URLs of a srcset that are not data: (a data: URL may hold commas, so those are taken out first)."""
+    rest = re.sub(r"data:\S*", " ", value, flags=re.IGNORECASE)
+    return [t for t in re.split(r"[\s,]+", rest) if t and not _SRCSET_DESCRIPTOR.match(t)]
+
+
+def trust_problems_html(html: str) -> list[str]:
+    """What would let a published HTML report fetch, navigate or run something (the trust rules above)."""
+    scanner = _TrustScanner()
+    scanner.feed(html)
+    scanner.close()
+    return scanner.problems + scanner.script_problems()
+
+
+def _scan(html: str) -> _Scanner:
     scanner = _Scanner()
-    scanner.feed(Path(path).read_text(encoding="utf-8"))
+    scanner.feed(html)
     scanner.close()
     return scanner
 
@@ -118,7 +222,7 @@ def check_html_images(path: Path, expected: int) -> list[str]:
     A relative or missing image shows as a broken picture only when the file
     is opened away from the build folder, i.e. by the reader; hence the count.
     """
-    srcs = _scan(path).img_srcs
+    srcs = _scan(Path(path).read_text(encoding="utf-8")).img_srcs
     problems = [f"picture {i}: {why}" for i, src in enumerate(srcs, 1) if (why := _data_uri_problem(src))]
     if len(srcs) != expected:
         problems.append(f"{len(srcs)} pictures in the file, the notebook drew {expected}")
@@ -154,8 +258,9 @@ def check_docx_images(path: Path, expected: int) -> list[str]:
 
 def check_html(path: Path) -> list[str]:
     """Problems that make a rendered HTML report unfit to publish (empty list = fine)."""
-    scanner = _scan(path)
-    problems = list(scanner.problems)
+    html = Path(path).read_text(encoding="utf-8")
+    scanner = _scan(html)
+    problems = list(scanner.problems) + trust_problems_html(html)
     if scanner.html_lang is None or scanner.html_lang.lower() not in {"da", "da-dk"}:
         problems.insert(0, f'<html lang="da"> missing (lang={scanner.html_lang!r})')
     if not scanner.title.strip():
@@ -179,4 +284,26 @@ def check_docx(path: Path) -> list[str]:
         problems.append(f"renderer placeholder {RENDERER_PLACEHOLDER} was not replaced")
     if 'w:val="SourceCode"' in document:
         problems.append("code block shown (SourceCode style)")
+    return problems + trust_problems_docx(path)
+
+
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
+_EXTERNAL_REL = re.compile(r"<Relationship\b[^>]*\bTargetMode\s*=\s*[\"']External[\"'][^>]*>", re.IGNORECASE)
+
+
+def trust_problems_docx(path: Path) -> list[str]:
+    """External relationships (links, remote templates and images), and parts that are not images or XML."""
+    problems = []
+    with zipfile.ZipFile(path) as docx:
+        for name in docx.namelist():
+            if name.endswith(".rels"):
+                rels = docx.read(name).decode("utf-8", errors="replace")
+                problems += [f"external relationship in {name}: {r[:120]}" for r in _EXTERNAL_REL.findall(rels)]
+                if "/aFChunk" in rels:
+                    problems.append(f"imported chunk (altChunk) in {name}")
+            elif name.startswith("word/media/"):
+                if not docx.read(name)[:8].startswith(_IMAGE_MAGIC):
+                    problems.append(f"media that is not a PNG, JPEG or GIF image: {name}")
+            elif not name.endswith((".xml", ".rels")) or name.startswith(("word/embeddings/", "word/activeX/")):
+                problems.append(f"part that is neither XML nor an image: {name}")
     return problems

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from analysis.report import fmt
+from analysis.report import escape, fmt
 
 if TYPE_CHECKING:
     from analysis.context import RunContext
@@ -42,6 +42,6 @@ def colophon_markdown(
         ("Kørselstidspunkt", f"{fmt.date(ts)} {fmt.time_of_day(ts)}"),
     ]
     if ctx.overrides:
-        rows.append(("Ændrede parametre", ", ".join(ctx.overrides)))
+        rows.append(("Ændrede parametre", ", ".join(escape.text(o) for o in ctx.overrides)))  # typed by a user
     lines = ["## Kolofon {.unnumbered}", ""] + [f"- **{label}:** {value}" for label, value in rows]
     return "\n".join(lines) + "\n"

@@ -19,8 +19,9 @@ from typing import Any, Mapping
 import pandas as pd
 import yaml
 
+from analysis import cpr
 from analysis.months import parse_month, period_label
-from analysis.report import fmt
+from analysis.report import escape, fmt
 from analysis.report.suppression import SECONDARY_MARK
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
@@ -28,10 +29,15 @@ _PLACEHOLDER = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)(?:\.(?P<breakdown>[^@]+))
 _RELATIVE = re.compile(r"^(?P<base>[MY])(?:(?P<sign>[+-])(?P<n>\d+))?$")
 PERIOD_NAME = "periode"
 SHARE_UNIT = "andel"
+MAX_STATUS_BYTES = 1_000_000  # a month's narrative is a few pages; more is not a narrative
 
 
 class PlaceholderError(ValueError):
     """A placeholder in a status text that the indicator table cannot fill."""
+
+
+class NarrativeError(ValueError):
+    """A status file the memo must not print: a CPR number, or Markdown outside the allowed subset (exit 4)."""
 
 
 def resolve_period(text: str, month: pd.Period) -> str:
@@ -122,8 +128,8 @@ def fill(
     return filled
 
 
-def load_status(raw_dir: str | Path, month: pd.Period) -> tuple[dict[str, Any], pd.Period, bool]:
-    """The narrative for M from ``status/<YYYY-MM>.yml``, else the latest earlier file: (status, month used, fell back)."""
+def status_file(raw_dir: str | Path, month: pd.Period) -> tuple[Path, pd.Period]:
+    """The narrative file the memo of M reads: ``status/<M>.yml``, else the latest earlier one (path, its month)."""
     folder = Path(raw_dir) / "status"
     available = sorted(
         (parse_month(p.stem), p) for p in folder.glob("*.yml") if re.fullmatch(r"\d{4}-\d{2}", p.stem)
@@ -132,7 +138,85 @@ def load_status(raw_dir: str | Path, month: pd.Period) -> tuple[dict[str, Any], 
     if not earlier:
         raise FileNotFoundError(f"{folder}: no status file for {period_label(month)} or any earlier month")
     used, path = earlier[-1]
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}, used, used != month
+    return path, used
+
+
+def _text_fields(node: yaml.Node, path: str = "") -> list[tuple[str, yaml.ScalarNode]]:
+    """Every scalar value of the file with a readable field name (``spor 3: status``, ``spor 1: delleverancer 2``)."""
+    if isinstance(node, yaml.ScalarNode):
+        return [(path or "(document)", node)]
+    fields: list[tuple[str, yaml.ScalarNode]] = []
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+            fields += _text_fields(value, f"{path}: {name}" if path else name)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value, start=1):
+            nr = next((v.value for k, v in item.value if getattr(k, "value", None) == "nr" and isinstance(v, yaml.ScalarNode)),
+                      None) if isinstance(item, yaml.MappingNode) else None
+            fields += _text_fields(item, f"spor {nr}" if path == "spor" and nr else f"{path} {i}")
+    return fields
+
+
+def _line_in_file(node: yaml.ScalarNode, offset: int) -> int:
+    """1-based file line of line ``offset`` of a scalar's value (exact for plain one-line and ``|`` block text)."""
+    first = node.start_mark.line + 1
+    return first + 1 + offset if node.style in ("|", ">") else first + offset
+
+
+def check_status_file(path: Path) -> dict[str, Any]:
+    """The parsed status file, or NarrativeError listing every problem as file, field and line.
+
+    The raw text is scanned for CPR numbers first (comments and keys included), then every text field
+    for constructs outside the narrative subset. YAML anchors and aliases are refused: they can make a
+    small file expand to gigabytes.
+    """
+    data = Path(path).read_bytes()
+    if len(data) > MAX_STATUS_BYTES:
+        raise NarrativeError(f"{path}: {len(data):,} bytes; a status file may hold at most {MAX_STATUS_BYTES:,}")
+    try:
+        raw = data.decode("utf-8")
+        events = list(yaml.parse(raw, Loader=yaml.SafeLoader))
+        root = yaml.compose(raw, Loader=yaml.SafeLoader)
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise _unreadable(path, exc) from None
+    if any(getattr(e, "anchor", None) for e in events):
+        raise NarrativeError(f"{path}: YAML anchors and aliases (&name, *name) are not allowed in a status file")
+    fields = _text_fields(root) if root is not None else []
+    problems = [(line, "(outside any field)", "a CPR number (in some spelling); remove it")
+                for line in cpr.lines_with_cpr(raw)]
+    for field, node in fields:
+        value = str(node.value)
+        problems += [(_line_in_file(node, value.count("\n", 0, m.start())), field, "a CPR number (in some spelling); remove it")
+                     for m in cpr.find(value)]
+        problems += [(_line_in_file(node, offset), field, what) for offset, what in escape.narrative_problems(value)]
+    if problems:
+        named = {line: field for field, node in fields for line in range(node.start_mark.line + 1, node.end_mark.line + 2)}
+        listed = sorted({(line, named.get(line, field) if field.startswith("(") else field, what)
+                         for line, field, what in problems})
+        raise NarrativeError(f"{path}: the status text cannot be published as written:\n  "
+                             + "\n  ".join(f"line {line}, field '{field}': {what}" for line, field, what in listed))
+    try:
+        return yaml.safe_load(raw) or {}
+    except yaml.YAMLError as exc:  # e.g. a tag such as !!python/object, which only construction refuses
+        raise _unreadable(path, exc) from None
+
+
+def _unreadable(path: Path, exc: Exception) -> NarrativeError:
+    """The file is not plain YAML in UTF-8: its line, never its text (a parser message may quote it)."""
+    where = getattr(exc, "problem_mark", None)
+    line = f" line {where.line + 1}" if where is not None else ""
+    return NarrativeError(f"{path}:{line} not readable UTF-8 YAML ({type(exc).__name__})")
+
+
+def load_status(raw_dir: str | Path, month: pd.Period) -> tuple[dict[str, Any], pd.Period, bool]:
+    """The checked narrative for M from ``status/<YYYY-MM>.yml``, else the latest earlier file: (status, month used, fell back)."""
+    path, used = status_file(raw_dir, month)
+    status = check_status_file(path)
+    tracks = status.get("spor", []) if isinstance(status, dict) else None
+    if not isinstance(tracks, list) or not all(isinstance(t, dict) and isinstance(t.get("nr"), int) for t in tracks):
+        raise NarrativeError(f"{path}: expected a mapping with 'spor': a list of tracks, each with a whole number 'nr'")
+    return status, used, used != month
 
 
 def fallback_note(used: pd.Period, month: pd.Period) -> str:
@@ -148,9 +232,10 @@ def track_markdown(
     catalogue: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> str:
     """One track of the status file as Markdown: heading, its delleverancer and the filled status text."""
-    parts = "\n".join(f"- {d}" for d in track.get("delleverancer", []))
-    status = fill(str(track.get("status", "")), indicators, month, min_count, catalogue)
-    return f"## Spor {track['nr']}: {track['titel']}\n\n**Delleverancer**\n\n{parts}\n\n**Status**\n\n{status}\n"
+    parts = "\n".join(f"- {escape.inline(d)}" for d in track.get("delleverancer", []))
+    status = escape.narrative(fill(str(track.get("status", "")), indicators, month, min_count, catalogue))
+    title = escape.inline(track["titel"])
+    return f"## Spor {int(track['nr'])}: {title}\n\n**Delleverancer**\n\n{parts}\n\n**Status**\n\n{status}\n"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,11 @@ breaks the self-contained report on an offline server; Markdown is read the
 same way by Quarto and by the nbconvert + pandoc fallback. The helpers return
 ``None`` on purpose: a returned value in a cell's last line would add a second,
 plain-text output.
+
+Table cells, column names, captions and alt texts are data, not Markdown: they
+pass through :mod:`analysis.report.escape` here, so a shelter name or label
+holding Markdown or HTML is shown as typed. ``md`` takes Markdown the package
+wrote; a caller that puts outside text into it escapes that text first.
 """
 from __future__ import annotations
 
@@ -21,11 +26,13 @@ from IPython.display import display
 if TYPE_CHECKING:  # matplotlib (~0.5 s to import) only for notebooks that draw: they import it themselves
     from matplotlib.figure import Figure
 
+from analysis.report import escape
 from analysis.report.fmt import MISSING, number
 
 FIGURE_DIR = "figures"
 FIGURE_DPI = 150
 FIGURE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")  # a figure's name becomes its file name
+_ESCAPED = re.compile(r"\\.")
 _NUMERIC_TEXT = re.compile(r"^[−\-+▲▼ ]*[\d.]+(,\d+)?( ?(%|kr\.))?$|^<\d+$|^·$|^–$")
 
 
@@ -40,7 +47,12 @@ def _cell(value: object) -> str:
         return MISSING
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         return number(value, 0 if float(value).is_integer() else 1)
-    return " ".join(str(value).split()).replace("|", r"\|")
+    return escape.text(value)
+
+
+def _shown_length(cell: str) -> int:
+    """Characters a reader sees: an escape (``\\<``) is one, so escaping leaves the relative column widths as they were."""
+    return len(_ESCAPED.sub("_", cell))
 
 
 def _alignment(column: pd.Series) -> str:
@@ -65,12 +77,12 @@ def markdown_table(df: pd.DataFrame, caption: str | None = None, align: str | Se
         raise ValueError(f"align has {len(letters)} letters for {len(header)} columns")
     rules = []
     for i, letter in enumerate(letters):
-        width = max([3, len(header[i]), *(len(r[i]) for r in rows)])
+        width = max([3, _shown_length(header[i]), *(_shown_length(r[i]) for r in rows)])
         dashes = "-" * width
         rules.append({"l": f":{dashes}", "r": f"{dashes}:", "c": f":{dashes}:"}[letter])
     lines = ["| " + " | ".join(cells) + " |" for cells in (header, rules, *rows)]
     if caption:
-        lines += ["", f": {' '.join(caption.split())}"]
+        lines += ["", f": {escape.text(caption)}"]
     return "\n".join(lines) + "\n"
 
 
@@ -84,16 +96,11 @@ def tables(items: Iterable[tuple[pd.DataFrame, str]]) -> None:
     md("\n".join(markdown_table(df, caption) for df, caption in items))
 
 
-def _escape_brackets(text: str) -> str:
-    return " ".join(text.split()).replace("\\", "\\\\").replace("[", r"\[").replace("]", r"\]")
-
-
 def figure_markdown(src: str, alt: str, caption: str) -> str:
     """``![caption](src){fig-alt="alt"}``: Quarto's alt-text attribute, which the fallback's Lua filter maps too."""
     if not alt or not alt.strip():
         raise ValueError(f"figure {src}: alt text is required (describe what the chart shows)")
-    alt_attr = " ".join(alt.split()).replace("\\", "\\\\").replace('"', '\\"')
-    return f'![{_escape_brackets(caption)}]({src}){{fig-alt="{alt_attr}"}}\n'
+    return f'![{escape.text(caption)}]({src}){{fig-alt="{escape.attribute(alt)}"}}\n'
 
 
 def figure(fig: Figure, name: str, alt: str, caption: str) -> None:
