@@ -43,18 +43,25 @@ def rolling_backtest(
 ) -> pd.DataFrame:
     """Scaled errors of each forecaster at each origin and horizon.
 
-    Rows: method, origin (period label), h, forecast, actual, error, scaled_error.
+    A forecaster returns the point forecasts, or an array (5, h) of the point and the
+    80 % and 95 % bounds (``methods.BOUNDS``). Rows: method, origin (period label), h,
+    forecast, actual, error, scaled_error, lo80, hi80, lo95, hi95 (NaN without bounds).
     """
     values = y.to_numpy(dtype=float)
-    rows = []
+    frames = []
     for origin in origins:
         scale = mase_scale(values[: origin + 1])
         actual = values[origin + 1: origin + 1 + horizon]
+        k = len(actual)
         for name, forecaster in forecasters.items():
-            fc = np.asarray(forecaster(origin, horizon), dtype=float)[: len(actual)]
-            for k, (f, a) in enumerate(zip(fc, actual), start=1):
-                rows.append((name, str(y.index[origin]), k, f, a, f - a, abs(f - a) / scale))
-    return pd.DataFrame(rows, columns=["method", "origin", "h", "forecast", "actual", "error", "scaled_error"])
+            fc = np.atleast_2d(np.asarray(forecaster(origin, horizon), dtype=float))[:, :k]
+            bounds = fc[1:5] if len(fc) == 5 else np.full((4, k), np.nan)
+            frames.append(pd.DataFrame({
+                "method": name, "origin": str(y.index[origin]), "h": np.arange(1, k + 1), "forecast": fc[0],
+                "actual": actual, "error": fc[0] - actual, "scaled_error": np.abs(fc[0] - actual) / scale,
+                "lo80": bounds[0], "hi80": bounds[1], "lo95": bounds[2], "hi95": bounds[3],
+            }))
+    return pd.concat(frames, ignore_index=True)
 
 
 def mase_summary(errors: pd.DataFrame, at: int) -> pd.DataFrame:
