@@ -69,9 +69,9 @@ def accuracy_table(errors: pd.DataFrame, horizons: tuple[int, ...] = HORIZONS, m
 
 
 def best_standard(table: pd.DataFrame, horizon: str = str(HORIZON)) -> pd.Series:
-    """The row of the standard method with the lowest MASE at ``horizon``."""
+    """The row of the standard method with the lowest mean absolute error at ``horizon``."""
     at = table[(table["horizon"] == horizon) & table["method"].isin(STANDARD)]
-    return at.loc[at["mase"].idxmin()]
+    return at.loc[at["mae"].idxmin()]
 
 
 def accuracy_sentence(table: pd.DataFrame, horizon: str = str(HORIZON)) -> str:
