@@ -93,6 +93,31 @@ def accuracy_sentence(table: pd.DataFrame, horizon: str = str(HORIZON)) -> str:
             f"{'' if abs(diff) <= 0.5 else f', med {fmt.number(abs(diff))} personer'}.")
 
 
+def confirmation_split(errors: pd.DataFrame, last_month: pd.Period, months: int = 24) -> dict[str, pd.DataFrame]:
+    """The errors whose target month falls before / within the last ``months`` months of the series
+    (docs/forecast.md: rules fixed before the last two years, then confirmed on them)."""
+    target = pd.PeriodIndex(errors["origin"].str[:7], freq="M") + errors["h"].to_numpy()
+    late = np.asarray(target >= last_month - (months - 1))
+    return {"development": errors[~late], "confirmation": errors[late]}
+
+
+def markdown_table(tables: dict[str, pd.DataFrame]) -> str:
+    """Per series (dict key) and method: MASE at 3/6/12 and 1-12, and 12-month bias and coverage."""
+    lines = ["| series | method | MASE 3 | MASE 6 | MASE 12 | MASE 1-12 | bias 12 | cover 80 % | cover 95 % | origins |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    pct = lambda v: "–" if pd.isna(v) else f"{100 * v:.0f} %"
+    for name, table in tables.items():
+        wide = table.pivot(index="method", columns="horizon", values="mase")
+        at = table[table["horizon"] == str(HORIZON)].set_index("method")
+        for method in at.index:
+            r = at.loc[method]
+            cells = [f"{wide.loc[method, h]:.2f}" if h in wide else "–" for h in ("3", "6", "12", f"1-{HORIZON}")]
+            bold = "**" if method == "model" else ""
+            lines.append(f"| {name} | {bold}{method}{bold} | " + " | ".join(cells)
+                         + f" | {r['bias']:+,.0f} | {pct(r['coverage80'])} | {pct(r['coverage95'])} | {int(r['origins'])} |")
+    return "\n".join(lines)
+
+
 def read_series(path: Path) -> pd.DataFrame:
     """A monthly series file: ``month`` (YYYY-MM) and ``stock``, optionally ``inflow`` and ``outflow``.
 
