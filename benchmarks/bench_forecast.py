@@ -97,7 +97,7 @@ def real_series(stay: float) -> dict[str, tuple[pd.DataFrame, pd.Period]]:
 def replace_docs_block(text: str) -> None:
     doc = DOCS.read_text(encoding="utf-8")
     begin, end = doc.index(BEGIN) + len(BEGIN), doc.index(END)
-    DOCS.write_text(doc[:begin] + "\n" + text.strip("\n") + "\n" + doc[end:], encoding="utf-8")
+    DOCS.write_text(doc[:begin] + "\n\n" + text.strip("\n") + "\n\n" + doc[end:], encoding="utf-8")
 
 
 def main() -> None:

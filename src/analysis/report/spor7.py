@@ -67,7 +67,7 @@ def headline_markdown(indicators: pd.DataFrame, month: str, horizon_end: str, re
     # Before the rules took effect the historical extra cost is zero by construction: say nothing.
     before_text = f" (i {last_year}: {_mio(before)})" if before else ""
     lines = [
-        "Basisscenariet (tendenserne fortsætter):",
+        "Basisscenariet (det seneste års niveau, uden tendens):",
         "",
         f"- Behov for § 110-pladser i {horizon}: {_with_band(figs, 'forecast_places_110', 'baseline', horizon)}"
         f"{today_text}.{reform_text}",
