@@ -2,6 +2,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.cli import main
 from analysis.forecast.accuracy import accuracy_sentence, accuracy_table, read_series
@@ -137,3 +139,20 @@ def test_cli_rejects_a_bad_file_with_exit_code_2(tmp_path, capsys):
     series = _write(tmp_path / "bad.csv", ["2020-01,-5,1,1"])
     assert main(["forecast-accuracy", "--series", str(series)]) == 2
     assert "bad.csv, row 2, column 'stock'" in capsys.readouterr().err
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.floats(1, 1000), min_size=26, max_size=40), st.floats(0.01, 100))
+def test_mase_and_coverage_do_not_depend_on_the_unit(values, factor):
+    """Counting in hundreds or in persons gives the same MASE and coverage; MAE and bias scale."""
+    y = pd.Series(values, index=pd.period_range("2020-01", periods=len(values), freq="M"))
+    tables = [accuracy_table(rolling_backtest(s, {"naive": naive(s.to_numpy()), "drift": drift(s.to_numpy())}, 12,
+                                              range(13, len(values) - 1)), horizons=(1, 12))
+              for s in (y, y * factor)]
+    if tables[0]["mase"].isna().any():  # a flat year: no seasonal-naive error to scale by
+        return
+    np.testing.assert_allclose(tables[0]["mase"], tables[1]["mase"], rtol=1e-9)
+    np.testing.assert_allclose(tables[0]["mae"] * factor, tables[1]["mae"], rtol=1e-9)
+    assert tables[0]["coverage80"].between(0, 1).all()
+    # coverage can differ only where an actual sits on a bound within rounding
+    assert (tables[0]["coverage80"] - tables[1]["coverage80"]).abs().max() <= 0.1
