@@ -101,6 +101,13 @@ def test_sentence_names_the_winner_and_the_margin_in_persons():
     assert "ramt 100 personer ved siden af 12 måneder frem" in text
     assert "(dæmpet eksponentiel udjævning) 140 personer" in text
     assert "ramte prognosen bedst, med 40 personer" in text
+    close = table.assign(mae=[27.0, 28.0, 29.0])
+    assert accuracy_sentence(close).endswith("(sidste måneds niveau) 28 personer. Altså ramte de to omtrent lige godt.")
+    worse = table.assign(mae=[101.0, 100.0, 140.0])
+    assert "ramte de to omtrent lige godt" in accuracy_sentence(worse)
+    assert accuracy_sentence(table.assign(mae=[150.0, 100.0, 140.0])).endswith(
+        "ramte den simple metode bedst, med 50 personer.")
+    assert "ramt 1 person ved siden af" in accuracy_sentence(table.assign(mae=[1.0, 9.0, 9.0]))
 
 
 def _write(path, rows: list[str]):

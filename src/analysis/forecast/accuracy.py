@@ -28,6 +28,7 @@ MIN_TRAIN = 36  # ... and at least three years of history
 METHOD_DA = {"model": "prognosen", "naive": "sidste måneds niveau", "seasonal_naive": "samme måned sidste år",
              "drift": "den lineære tendens", "damped_ets": "dæmpet eksponentiel udjævning"}
 STANDARD = ("naive", "seasonal_naive", "drift", "damped_ets")
+TIE_SHARE = 0.05  # in the sentence, errors within 5 % of each other are "about as good"
 
 
 def series_forecasters(y: pd.Series, mean_stay_months: float, inflow: pd.Series | None = None,
@@ -84,13 +85,14 @@ def accuracy_sentence(table: pd.DataFrame, horizon: str = str(HORIZON)) -> str:
     m = model.iloc[0]
     best = best_standard(table, horizon)
     diff = best["mae"] - m["mae"]
-    verdict = ("ramte prognosen bedst" if diff > 0.5 else "ramte den simple metode bedst" if diff < -0.5
-               else "ramte de to lige godt")
+    tie = abs(diff) <= max(0.5, TIE_SHARE * best["mae"])
+    verdict = "ramte de to omtrent lige godt" if tie else "ramte prognosen bedst" if diff > 0 else "ramte den simple metode bedst"
+    persons = lambda v: f"{fmt.number(v)} {'person' if round(v) == 1 else 'personer'}"
     months = f"{horizon} måneder" if horizon != "1" else "1 måned"
     return (f"Prøvet bagud på {int(m['origins'])} tidligere prognosestarter har prognosen i gennemsnit ramt "
-            f"{fmt.number(m['mae'])} personer ved siden af {months} frem; den bedste simple fremskrivning "
-            f"({METHOD_DA[best['method']]}) {fmt.number(best['mae'])} personer. Altså {verdict}"
-            f"{'' if abs(diff) <= 0.5 else f', med {fmt.number(abs(diff))} personer'}.")
+            f"{persons(m['mae'])} ved siden af {months} frem; den bedste simple fremskrivning "
+            f"({METHOD_DA[best['method']]}) {persons(best['mae'])}. Altså {verdict}"
+            f"{'' if tie else f', med {persons(abs(diff))}'}.")
 
 
 def confirmation_split(errors: pd.DataFrame, last_month: pd.Period, months: int = 24) -> dict[str, pd.DataFrame]:
