@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.forecast.backtest import default_origins, rolling_backtest
+from analysis.forecast.backtest import Forecaster, default_origins, rolling_backtest
 from analysis.forecast.combined import CombinedForecaster
 from analysis.forecast.methods import DampedETS, standard_methods
 from analysis.forecast.series import flow_forecaster
@@ -32,7 +32,7 @@ TIE_SHARE = 0.05  # in the sentence, errors within 5 % of each other are "about 
 
 
 def series_forecasters(y: pd.Series, mean_stay_months: float, inflow: pd.Series | None = None,
-                       outflow: pd.Series | None = None) -> dict[str, object]:
+                       outflow: pd.Series | None = None) -> dict[str, Forecaster]:
     """The four standard methods and the combined model on one monthly series (one ETS fit per origin)."""
     values = y.to_numpy(dtype=float)
     ets = DampedETS(values, max_horizon=HORIZON)

@@ -42,6 +42,8 @@ def rolling_backtest(
     80 % and 95 % bounds (``methods.BOUNDS``). Rows: method, origin (period label), h,
     forecast, actual, error, scaled_error, lo80, hi80, lo95, hi95 (NaN without bounds).
     """
+    from analysis.forecast.methods import BOUNDS  # methods imports this module
+
     values = y.to_numpy(dtype=float)
     frames = []
     for origin in origins:
@@ -54,7 +56,7 @@ def rolling_backtest(
             frames.append(pd.DataFrame({
                 "method": name, "origin": str(y.index[origin]), "h": np.arange(1, k + 1), "forecast": fc[0],
                 "actual": actual, "error": fc[0] - actual, "scaled_error": np.abs(fc[0] - actual) / scale,
-                "lo80": bounds[0], "hi80": bounds[1], "lo95": bounds[2], "hi95": bounds[3],
+                **dict(zip(BOUNDS[1:], bounds)),
             }))
     return pd.concat(frames, ignore_index=True)
 

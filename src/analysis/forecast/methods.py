@@ -9,16 +9,14 @@ smoothing is statsmodels' state-space ETS, the candidate with the lowest AICc.
 """
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 import pandas as pd
+
+from analysis.forecast.backtest import Forecaster
 
 BOUNDS = ("point", "lo80", "hi80", "lo95", "hi95")
 LEVELS = (0.8, 0.95)
 _Z = {0.8: 1.2815515655446004, 0.95: 1.959963984540054}
-
-Forecaster = Callable[[int, int], np.ndarray]
 
 
 def with_normal_bands(point: np.ndarray, sd: np.ndarray) -> np.ndarray:
