@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.forecast.simulate import METHODS, Rates
 from analysis.months import day_after
 
 MEAN_STAY_DAYS = {"transitional": 20.0, "episodic": 30.0, "chronic": 300.0}
@@ -99,3 +100,15 @@ def _tables(episodes, tenancies, support, t0, stop) -> dict[str, pd.DataFrame]:
         "support": sup.drop(columns=["s", "e"]),
         "shelters": shelters,
     }
+
+
+def one_compartment(level: float, trend: float, seasonal: np.ndarray, exit_rate: float, damping: float = 1.0) -> Rates:
+    """Rates of a single shelter compartment with geometric stays and no return loops."""
+    zeros = np.zeros(len(METHODS))
+    return Rates(
+        entry_exit=np.zeros(1), exit_hazard=np.array([[exit_rate]]), dest=np.array([[0.0, 0.0, 0.0, 1.0]]),
+        quick_return=np.zeros(1), return_hazard=np.zeros((1, 1)), return_mix=np.ones(1), s107_return=0.0,
+        s107_mix=np.ones(1), new_level=level, new_trend=trend, seasonal=seasonal, new_mix=np.ones(1),
+        housing_mix=np.ones(1), in_out_nights=np.ones(1), method_share=np.eye(len(METHODS))[-1], tenancy_share=0.0,
+        support_end=zeros, housed_return=zeros, housed_leave=zeros, s107_exit=0.0, supply=np.inf, trend_damping=damping,
+    )

@@ -8,10 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.forecast.model import History, discrete_hazard, fit, fit_history
-from analysis.forecast.series import one_compartment
 from analysis.forecast.simulate import METHODS, Knobs, State, _GroupedBinomial, simulate
 from analysis.months import day_after, month_end
-from tests.forecast_toy import toy_history
+from tests.forecast_toy import one_compartment, toy_history
 from analysis.params import load_params
 
 

@@ -9,7 +9,8 @@ from analysis.params import load_params
 
 def test_default_scenarios_load():
     scenarios = load_scenarios(load_params())
-    assert list(scenarios) == ["baseline", "reform", "low_housing", "high_inflow"]
+    assert list(scenarios) == ["baseline", "trend_continues", "reform", "low_housing", "high_inflow"]
+    assert scenarios["trend_continues"].knobs.continue_trend and not scenarios["baseline"].knobs.continue_trend
     assert scenarios["reform"].convert_places is True
     assert scenarios["reform"].knobs.extra_dwellings_per_year == 75
     assert scenarios["baseline"].knobs.inflow_factor == 1.0

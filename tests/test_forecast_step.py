@@ -21,7 +21,7 @@ def outputs():
 
 def test_tables_and_indicators(outputs, tmp_path):
     yearly = outputs.tables["yearly"]
-    assert set(yearly["scenario"]) == {"baseline", "reform", "low_housing", "high_inflow"}
+    assert set(yearly["scenario"]) == {"baseline", "trend_continues", "reform", "low_housing", "high_inflow"}
     y2030 = yearly[(yearly["period"] == "2030") & (yearly["measure"] == "places_110_needed")].set_index("scenario")
     assert (y2030["lo95"] <= y2030["lo80"]).all() and (y2030["lo80"] <= y2030["median"]).all()
     assert (y2030["median"] <= y2030["hi80"]).all() and (y2030["hi80"] <= y2030["hi95"]).all()
@@ -59,6 +59,16 @@ def test_spor7_headline_from_indicators(outputs):
     assert "§ 110-pladser i 2030" in text and "mod 300 pladser i dag" in text
     assert "2026" in text and "mio. kr." in text
     assert "endnu ikke tilgængelig" not in text.split("Meromkostning")[0]
+    # the accuracy sentence comes from analysis.forecast.accuracy on the published rows, not a MASE figure
+    assert "Prøvet bagud på 3 tidligere prognosestarter" in text and "personer ved siden af 12 måneder frem" in text
+    assert "MASE" not in text
+
+
+def test_combined_bands_widen_with_horizon_in_the_published_tables(outputs):
+    monthly = outputs.tables["monthly"]
+    base = monthly[(monthly["scenario"] == "baseline") & (monthly["measure"] == "shelter_stock")]
+    width = (base["hi80"] - base["lo80"]).to_numpy()
+    assert width[0] < width[11] < width[-1]
 
 
 def test_spor7_without_forecast_says_not_available():
@@ -70,7 +80,8 @@ def test_spor7_without_forecast_says_not_available():
 def test_synthetic_default_backtest_beats_seasonal_naive(tmp_path):
     """Done-when of issue 6: on the synthetic default the baseline beats seasonal naive at 12 months."""
     from analysis.clean.month import build_month
-    from analysis.forecast.backtest import local_backtest, mase_summary
+    from analysis.forecast.accuracy import accuracy_table
+    from analysis.forecast.backtest import local_backtest
     from analysis.forecast.step import read_month_tables
     from analysis.ingest.run import run_ingest
     from analysis.synthetic import generate
@@ -81,6 +92,7 @@ def test_synthetic_default_backtest_beats_seasonal_naive(tmp_path):
     run_ingest(tmp_path / "raw", tmp_path / "processed")
     build_month(tmp_path / "processed", month, params)
     tables = read_month_tables(tmp_path / "processed" / str(month))
-    mase = mase_summary(local_backtest(tables, month, params), 12)["mase_h12"]
+    table = accuracy_table(local_backtest(tables, month, params))
+    mase = table[table["horizon"] == "12"].set_index("method")["mase"]
     assert mase["model"] < 1
     assert mase["model"] < mase["seasonal_naive"]

@@ -90,6 +90,18 @@ def _cmd_params(_: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_forecast_accuracy(args: argparse.Namespace) -> int:
+    from analysis.forecast.accuracy import evaluate_file
+    from analysis.params import load_params
+
+    stay = float(args.mean_stay_months or load_params()["forecast.series_mean_stay_months"])
+    table = evaluate_file(args.series, stay, origins=args.origins)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if args.out:
+        table.to_csv(args.out, index=False)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -111,6 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("exit-codes", help="what each exit code of `run` means").set_defaults(func=_cmd_exit_codes)
     sub.add_parser("params", help="list the parameters with units and sources").set_defaults(func=_cmd_params)
+    acc = sub.add_parser("forecast-accuracy", help="rolling-origin accuracy of the forecast and standard methods on a monthly series")
+    acc.add_argument("--series", type=Path, required=True, help="CSV: month (YYYY-MM), stock, optionally inflow and outflow")
+    acc.add_argument("--out", type=Path, default=None, help="also write the table as CSV")
+    acc.add_argument("--origins", type=int, default=60, help="the last up to N origins (default 60)")
+    acc.add_argument("--mean-stay-months", type=float, default=None,
+                     help="mean stay for a counts-only series (default forecast.series_mean_stay_months)")
+    acc.set_defaults(func=_cmd_forecast_accuracy)
     return parser
 
 

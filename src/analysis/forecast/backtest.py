@@ -3,8 +3,9 @@
 At each origin the forecaster sees only the history up to that month and
 forecasts the next ``horizon`` months; errors are scaled by the in-sample
 seasonal-naive error (MASE, Hyndman & Koehler 2006), so MASE < 1 means better
-than "same month last year". Two reference forecasts run through the same
-harness: seasonal naive and a static Little's-law level (arrivals × mean stay).
+than "same month last year". The standard reference forecasts (``methods``) and a
+static Little's-law level (arrivals × mean stay) run through the same harness;
+``accuracy`` turns the errors into the published figures.
 """
 from __future__ import annotations
 
@@ -17,12 +18,6 @@ if TYPE_CHECKING:
     from analysis.forecast.model import History
 
 Forecaster = Callable[[int, int], np.ndarray]  # (origin position, horizon) -> forecasts for origin+1..origin+h
-
-
-def seasonal_naive(y: pd.Series) -> Forecaster:
-    """The value 12 months before each target month (repeated for horizons beyond 12)."""
-    values = y.to_numpy(dtype=float)
-    return lambda origin, h: np.array([values[origin - 12 + ((k - 1) % 12) + 1] for k in range(1, h + 1)])
 
 
 def littles_law(y: pd.Series, inflow: pd.Series, mean_stay_months: pd.Series) -> Forecaster:
@@ -43,28 +38,27 @@ def rolling_backtest(
 ) -> pd.DataFrame:
     """Scaled errors of each forecaster at each origin and horizon.
 
-    Rows: method, origin (period label), h, forecast, actual, error, scaled_error.
+    A forecaster returns the point forecasts, or an array (5, h) of the point and the
+    80 % and 95 % bounds (``methods.BOUNDS``). Rows: method, origin (period label), h,
+    forecast, actual, error, scaled_error, lo80, hi80, lo95, hi95 (NaN without bounds).
     """
+    from analysis.forecast.methods import BOUNDS  # methods imports this module
+
     values = y.to_numpy(dtype=float)
-    rows = []
+    frames = []
     for origin in origins:
         scale = mase_scale(values[: origin + 1])
         actual = values[origin + 1: origin + 1 + horizon]
+        k = len(actual)
         for name, forecaster in forecasters.items():
-            fc = np.asarray(forecaster(origin, horizon), dtype=float)[: len(actual)]
-            for k, (f, a) in enumerate(zip(fc, actual), start=1):
-                rows.append((name, str(y.index[origin]), k, f, a, f - a, abs(f - a) / scale))
-    return pd.DataFrame(rows, columns=["method", "origin", "h", "forecast", "actual", "error", "scaled_error"])
-
-
-def mase_summary(errors: pd.DataFrame, at: int) -> pd.DataFrame:
-    """MASE per method at horizon ``at`` and averaged over horizons 1..``at``."""
-    grouped = errors.groupby("method")
-    return pd.DataFrame({
-        f"mase_h{at}": errors[errors["h"] == at].groupby("method")["scaled_error"].mean(),
-        f"mase_h1_{at}": grouped["scaled_error"].mean(),
-        "origins": grouped["origin"].nunique(),
-    })
+            fc = np.atleast_2d(np.asarray(forecaster(origin, horizon), dtype=float))[:, :k]
+            bounds = fc[1:5] if len(fc) == 5 else np.full((4, k), np.nan)
+            frames.append(pd.DataFrame({
+                "method": name, "origin": str(y.index[origin]), "h": np.arange(1, k + 1), "forecast": fc[0],
+                "actual": actual, "error": fc[0] - actual, "scaled_error": np.abs(fc[0] - actual) / scale,
+                **dict(zip(BOUNDS[1:], bounds)),
+            }))
+    return pd.concat(frames, ignore_index=True)
 
 
 def default_origins(n: int, horizon: int, count: int, min_train: int = 36) -> range:
@@ -73,21 +67,31 @@ def default_origins(n: int, horizon: int, count: int, min_train: int = 36) -> ra
     return range(max(min_train - 1, last - count + 1), last + 1)
 
 
+def stock_history(episodes: pd.DataFrame, month: pd.Period) -> pd.DataFrame:
+    """Month-end shelter stock and flows from the first episode up to M (the series the backtest,
+    damped ETS and the combined baseline read)."""
+    from analysis.forecast.flows import history_months, spell_flows
+
+    return spell_flows(episodes["start"], episodes["end"], history_months(episodes, month))
+
+
 def local_backtest(tables: dict[str, pd.DataFrame], month: pd.Period, params, origins: int | None = None,
                    history: History | None = None) -> pd.DataFrame:
-    """Backtest of the stock-and-flow model on the month-end shelter stock, against
-    seasonal naive and Little's law, over the last ``forecast.backtest_origins`` origins.
+    """Backtest of the combined forecast on the month-end shelter stock, against naive, seasonal
+    naive, drift, damped ETS and Little's law, over the last ``forecast.backtest_origins`` origins.
 
-    ``history`` is ``History.from_tables`` of ``tables`` when the caller has built it already
-    (the forecast step fits on it too), so the arrays are not built twice.
+    The combined forecast's bands need its errors at earlier origins, so the stock-and-flow
+    model is also fitted at the 12 origins before the first one backtested. ``history`` is
+    ``History.from_tables`` of ``tables`` when the caller has built it already.
     """
-    from analysis.forecast.flows import history_months, spell_flows
+    from analysis.forecast.combined import CombinedForecaster
+    from analysis.forecast.methods import DampedETS, standard_methods
     from analysis.forecast.model import History, fit_history
     from analysis.forecast.simulate import simulate
 
     ep = tables["episodes"]
-    months = history_months(ep, month)
-    flows = spell_flows(ep["start"], ep["end"], months)
+    flows = stock_history(ep, month)
+    months = pd.PeriodIndex(flows.index, freq="M")
     y = flows["stock"].astype(float)
     ended = ep.dropna(subset=["end"])
     end_month = pd.PeriodIndex(ended["end"], freq="M")
@@ -99,17 +103,20 @@ def local_backtest(tables: dict[str, pd.DataFrame], month: pd.Period, params, or
     if history is None:
         history = History.from_tables(tables["episodes"], tables["tenancies"], tables["support"], params)
 
-    def model(origin: int, h: int) -> np.ndarray:
+    def structural(origin: int, h: int) -> np.ndarray:
         at = months[origin]
         fitted = fit_history(history.cut(at), at, params)  # the tables as they looked at the end of ``at``
         future = pd.period_range(at + 1, periods=h, freq="M")
         sim = simulate(fitted.rates, fitted.state, future, np.full(h, np.inf), paths, seed)
         return np.median(sim.series["shelter_stock"], axis=0)
 
+    count = int(origins or params["forecast.backtest_origins"])
+    chosen = default_origins(len(y), horizon, count)
+    values = y.to_numpy()
+    ets = DampedETS(values, max_horizon=horizon)
     forecasters = {
-        "model": model,
-        "seasonal_naive": seasonal_naive(y),
+        **standard_methods(values, ets),
+        "model": CombinedForecaster(values, structural, ets, min_train=max(chosen[0] - 11, 13), max_horizon=horizon),
         "littles_law": littles_law(y, flows["inflow"].astype(float), mean_stay.reset_index(drop=True)),
     }
-    count = int(origins or params["forecast.backtest_origins"])
-    return rolling_backtest(y, forecasters, horizon, default_origins(len(y), horizon, count))
+    return rolling_backtest(y, forecasters, horizon, chosen)

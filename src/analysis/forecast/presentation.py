@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from analysis.forecast.backtest import mase_summary
+from analysis.forecast.accuracy import accuracy_sentence, accuracy_table
 from analysis.forecast.crosschecks import reconciliation
 from analysis.forecast.scenarios import KNOBS, load_scenarios
 from analysis.report import fmt
@@ -35,8 +35,10 @@ MEASURES_DA = {
 }
 METHODS_DA = {"CTI": "CTI", "ICM": "ICM", "ACT": "ACT", "SEL85": "Almindelig § 85"}
 AREAS_DA = {"110": "§ 110 herberg", "107": "§ 107 botilbud", "85a": "§ 85a bostøtte (Housing First)", "total": "I alt"}
-METHODS_BACKTEST_DA = {"model": "Modellen (stock-and-flow)", "seasonal_naive": "Sæsonnaiv (samme måned sidste år)",
-                       "littles_law": "Littles lov (statisk niveau)"}
+METHODS_BACKTEST_DA = {"model": "Prognosen (kombineret)", "naive": "Naiv (sidste måneds niveau)",
+                       "seasonal_naive": "Sæsonnaiv (samme måned sidste år)", "drift": "Lineær tendens (drift)",
+                       "damped_ets": "Dæmpet eksponentiel udjævning", "littles_law": "Littles lov (statisk niveau)"}
+CHART_METHODS = ("model", "damped_ets", "seasonal_naive")
 PARAM_PREFIXES = ("forecast.", "scenarios.", "reimbursement.", "day_rates.", "targets.shelter_occupancy",
                   "definitions.new_arrival_lookback_months")
 
@@ -198,20 +200,30 @@ def assumptions_table(params) -> pd.DataFrame:
 
 
 def backtest_table(backtest: pd.DataFrame, horizon: int) -> pd.DataFrame:
-    s = mase_summary(backtest, horizon)
+    """Accuracy per method at ``horizon`` months (from ``analysis.forecast.accuracy``)."""
+    s = accuracy_table(backtest, horizons=(horizon,), mean_to=horizon)
+    at, mean = s[s["horizon"] == str(horizon)].set_index("method"), s[s["horizon"] != str(horizon)].set_index("method")
+    pct = lambda v: "–" if pd.isna(v) else f"{fmt.number(100 * v)} %"
     return pd.DataFrame({
-        "Metode": [METHODS_BACKTEST_DA.get(m, m) for m in s.index],
-        f"MASE ved {horizon} måneder": [fmt.number(v, 2) for v in s[f"mase_h{horizon}"]],
-        f"MASE, gennemsnit 1–{horizon} måneder": [fmt.number(v, 2) for v in s[f"mase_h1_{horizon}"]],
-        "Prognosestarter": s["origins"].astype(int).tolist(),
+        "Metode": [METHODS_BACKTEST_DA.get(m, m) for m in at.index],
+        f"MASE ved {horizon} måneder": [fmt.number(v, 2) for v in at["mase"]],
+        f"MASE, gennemsnit 1–{horizon} måneder": [fmt.number(v, 2) for v in mean.loc[at.index, "mase"]],
+        f"Gns. fejl ved {horizon} måneder (personer)": [fmt.number(v) for v in at["mae"]],
+        "Inden for 80 %-interval": [pct(v) for v in at["coverage80"]],
+        "Prognosestarter": at["origins"].astype(int).tolist(),
     })
+
+
+def accuracy_text(backtest: pd.DataFrame, horizon: int) -> str:
+    """The plain-Danish accuracy sentence of the report (the memo's comes from the same function)."""
+    return accuracy_sentence(accuracy_table(backtest, horizons=(horizon,), mean_to=horizon), str(horizon))
 
 
 def backtest_chart(backtest: pd.DataFrame, horizon: int) -> Figure:
     """The forecasts for each target month made ``horizon`` months earlier, against the actual."""
     from analysis.report import charts
 
-    at = backtest[backtest["h"] == horizon].copy()
+    at = backtest[(backtest["h"] == horizon) & backtest["method"].isin(CHART_METHODS)].copy()
     at["period"] = (pd.PeriodIndex(at["origin"], freq="M") + horizon).strftime("%Y-%m")
     actual = at.drop_duplicates("period").assign(Metode="Faktisk", forecast=lambda d: d["actual"])
     data = pd.concat([at.assign(Metode=at["method"].map(METHODS_BACKTEST_DA)), actual])

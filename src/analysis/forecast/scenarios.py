@@ -17,7 +17,8 @@ from analysis.forecast.simulate import Knobs
 KNOBS: dict[str, str] = {
     "label_da": "scenariets navn i rapporten",
     "inflow_factor": "ganger tilgangen af nye borgere (1 = som estimeret)",
-    "inflow_growth": "årlig vækst i tilgangen af nye borgere; tom = den estimerede (dæmpede) tendens",
+    "inflow_growth": "årlig vækst i tilgangen af nye borgere; tom = ingen, eller den estimerede, hvis tendensen fortsætter",
+    "continue_trend": "ja: den estimerede (dæmpede) tendens i tilgangen af nye borgere fortsætter",
     "housing_supply_factor": "ganger antallet af boliger til rådighed for borgere fra herberg",
     "extra_dwellings_per_year": "ekstra boliger pr. år oven i dette udbud",
     "long_stay_exit_factor": "ganger afgangsraten for ophold ud over refusionens dagegrænse",
@@ -42,7 +43,7 @@ class Scenario:
 def _check_value(name: str, key: str, value: Any) -> None:
     if key == "label_da":
         ok = isinstance(value, str)
-    elif key == "convert_places":
+    elif key in ("convert_places", "continue_trend"):
         ok = isinstance(value, bool)
     elif key == "inflow_growth":
         ok = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))

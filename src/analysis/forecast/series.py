@@ -1,19 +1,24 @@
-"""The same simulation engine on a plain (date, count) series.
+"""The stock-and-flow model on a plain monthly series (real open data has no episodes).
 
-Real open data (NYC's daily census, Toronto's monthly flows) has no episodes,
-so the model collapses to one compartment: stock(t) = (1-h)·stock(t-1) + λ(t).
-With flows, h and λ are measured; with counts only, they come from a
-regression of the stock on its own lag. The backtest then runs through the
-same harness as the local model.
+One compartment: stock(t) = (1 − h)·stock(t−1) + arrivals(t) + residual. With flows,
+the exit rate h is outflow over last month's stock and arrivals are the inflow; the
+part of the stock change the flows do not explain (stock(t) − stock(t−1) − (in − out))
+is reconciled as its own term rather than taken at face value. With counts only, h is
+1 / ``forecast.series_mean_stay_months`` (a stated source, not a regression of the
+stock on its lag, which wandered to 100-month stays on NYC) and arrivals are what the
+stock change implies. No trend: the baseline level is the last year's.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from analysis.forecast.backtest import default_origins, littles_law, rolling_backtest, seasonal_naive
 from analysis.forecast.model import _seasonal_trend
-from analysis.forecast.simulate import METHODS, Rates, State, simulate
+
+WINDOW = 12  # months of rates and level (docs/forecast.md, combined baseline rule 2)
+SEASON_WINDOW = 36
 
 
 def monthly(series: pd.Series) -> pd.Series:
@@ -24,60 +29,57 @@ def monthly(series: pd.Series) -> pd.Series:
     return out
 
 
-def one_compartment(level: float, trend: float, seasonal: np.ndarray, exit_rate: float, damping: float = 1.0) -> Rates:
-    """Rates of a single shelter compartment with geometric stays and no return loops."""
-    n_methods = len(METHODS)
-    zeros = np.zeros(n_methods)
-    return Rates(
-        entry_exit=np.zeros(1), exit_hazard=np.array([[exit_rate]]), dest=np.array([[0.0, 0.0, 0.0, 1.0]]),
-        quick_return=np.zeros(1), return_hazard=np.zeros((1, 1)), return_mix=np.ones(1), s107_return=0.0, s107_mix=np.ones(1), new_level=level, new_trend=trend, seasonal=seasonal,
-        new_mix=np.ones(1), housing_mix=np.ones(1), in_out_nights=np.ones(1), method_share=np.eye(n_methods)[-1],
-        tenancy_share=0.0, support_end=zeros, housed_return=zeros, housed_leave=zeros, s107_exit=0.0, supply=np.inf,
-        trend_damping=damping,
-    )
+@dataclass(frozen=True)
+class FlowFit:
+    """One compartment's rates at an origin."""
+
+    exit_rate: float  # per month
+    level: float  # arrivals per month, seasonally adjusted
+    seasonal: np.ndarray  # (12,) calendar-month factors of arrivals, January first
+    residual: float  # mean unrecorded net flow per month (0 with counts only: it is in the arrivals)
+    next_month: int  # calendar month (1–12) after the origin
 
 
-def fit_series(y: pd.Series, inflow: pd.Series | None = None, outflow: pd.Series | None = None,
-               window: int = 36, trend_cap: float = 0.1, trend_damping: float = 1.0) -> Rates:
-    """Exit rate and arrivals from the last ``window`` months of a monthly series."""
-    recent = y.iloc[-window:]
+def reconciliation_residual(y: pd.Series, inflow: pd.Series, outflow: pd.Series) -> pd.Series:
+    """stock(t) − stock(t−1) − (inflow(t) − outflow(t)): what the recorded flows leave unexplained."""
+    return (y - y.shift(1) - (inflow - outflow)).iloc[1:]
+
+
+def fit_flows(y: pd.Series, mean_stay_months: float, inflow: pd.Series | None = None,
+              outflow: pd.Series | None = None) -> FlowFit:
+    """Rates from the last ``WINDOW`` months (seasonal factors from up to ``SEASON_WINDOW``)."""
+    if len(y) < WINDOW + 1:
+        raise ValueError(f"the stock-and-flow model needs at least {WINDOW + 1} months, got {len(y)}")
+    prev = y.shift(1)
     if inflow is not None and outflow is not None:
-        prev = y.shift(1)
-        h = float(outflow.iloc[-12:].sum() / prev.iloc[-12:].sum())
-        arrivals = inflow.iloc[-window:]
+        h = float(outflow.iloc[-WINDOW:].sum() / prev.iloc[-WINDOW:].sum())
+        arrivals = inflow
+        residual = float(reconciliation_residual(y, inflow, outflow).iloc[-WINDOW:].mean())
     else:
-        lagged, current = recent.iloc[:-1].to_numpy(), recent.iloc[1:].to_numpy()
-        phi = np.polyfit(lagged, current, 1)[0] if len(lagged) > 2 else 1.0
-        h = float(np.clip(1 - phi, 0.01, 1.0))
-        arrivals = (recent - (1 - h) * recent.shift(1)).iloc[1:].clip(lower=1e-6)
-    level, trend, seasonal = _seasonal_trend(arrivals.astype(float), trend_cap)
-    return one_compartment(level, trend, seasonal, float(np.clip(h, 0.001, 1.0)), trend_damping)
+        h = 1 / float(mean_stay_months)
+        arrivals = (y - (1 - h) * prev).iloc[1:]
+        residual = 0.0
+    recent = arrivals.iloc[-SEASON_WINDOW:].astype(float)
+    _, _, seasonal = _seasonal_trend(recent, 0.0)
+    level = float((recent / seasonal[recent.index.month - 1]).iloc[-WINDOW:].mean())
+    return FlowFit(float(np.clip(h, 1e-3, 1.0)), level, seasonal, residual, int(y.index[-1].month % 12 + 1))
 
 
-def forecast_series(y: pd.Series, horizon: int, inflow: pd.Series | None = None, outflow: pd.Series | None = None,
-                    paths: int = 200, seed: int = 1, trend_cap: float = 0.1, trend_damping: float = 1.0) -> np.ndarray:
-    """Median simulated path for the ``horizon`` months after the series ends."""
-    rates = fit_series(y, inflow, outflow, trend_cap=trend_cap, trend_damping=trend_damping)
-    months = pd.period_range(pd.Period(y.index[-1], freq="M") + 1, periods=horizon, freq="M")
-    state = State(shelter=np.array([[round(float(y.iloc[-1]))]]), elsewhere=np.zeros((1, 1)),
-                  s107=np.zeros(7), housed=np.zeros(len(METHODS)))
-    sim = simulate(rates, state, months, np.full(horizon, np.inf), paths, seed)
-    return np.median(sim.series["shelter_stock"], axis=0)
+def project(fit: FlowFit, stock: float, h: int) -> np.ndarray:
+    """Expected stock for the ``h`` months after the origin, starting from ``stock``."""
+    out = np.empty(h)
+    for k in range(h):
+        stock = (1 - fit.exit_rate) * stock + fit.level * fit.seasonal[(fit.next_month - 1 + k) % 12] + fit.residual
+        out[k] = stock
+    return out
 
 
-def series_backtest(y: pd.Series, horizon: int = 12, inflow: pd.Series | None = None, outflow: pd.Series | None = None,
-                    origins: int = 36, trend_cap: float = 0.1, trend_damping: float = 1.0) -> pd.DataFrame:
-    """Rolling-origin backtest of the one-compartment model vs seasonal naive and Little's law
-    (``trend_cap``/``trend_damping`` as ``forecast.trend_cap``/``forecast.trend_damping``; cap 0 = no trend)."""
-    def model(origin: int, h: int) -> np.ndarray:
+def flow_forecaster(y: pd.Series, mean_stay_months: float, inflow: pd.Series | None = None,
+                    outflow: pd.Series | None = None):
+    """``(origin, h) -> expected stock`` of the one-compartment model fitted on data up to ``origin``."""
+    def forecast(origin: int, h: int) -> np.ndarray:
         cut = slice(0, origin + 1)
-        return forecast_series(y.iloc[cut], h,
-                               None if inflow is None else inflow.iloc[cut],
-                               None if outflow is None else outflow.iloc[cut], trend_cap=trend_cap,
-                               trend_damping=trend_damping)
-
-    forecasters = {"model": model, "seasonal_naive": seasonal_naive(y)}
-    if inflow is not None and outflow is not None:
-        exit_rate = (outflow / y.shift(1)).rolling(12, min_periods=1).mean()
-        forecasters["littles_law"] = littles_law(y, inflow, (1 / exit_rate).reset_index(drop=True).bfill())
-    return rolling_backtest(y, forecasters, horizon, default_origins(len(y), horizon, origins))
+        fit = fit_flows(y.iloc[cut], mean_stay_months, None if inflow is None else inflow.iloc[cut],
+                        None if outflow is None else outflow.iloc[cut])
+        return project(fit, float(y.iloc[origin]), h)
+    return forecast

@@ -61,6 +61,7 @@ class Knobs:
 
     inflow_factor: float = 1.0
     inflow_growth: float | None = None
+    continue_trend: bool = False  # the estimated trend in new arrivals: a scenario, never the baseline
     housing_supply_factor: float = 1.0
     extra_dwellings_per_year: float = 0.0
     long_stay_exit_factor: float = 1.0
@@ -209,8 +210,10 @@ def simulate(
     rest = np.clip(1 - p_house, 1e-12, None)
     p_107 = np.clip(dest[:, 1] / rest, 0, 1)
     p_gone = np.clip(dest[:, 3] / np.clip(rest - dest[:, 1], 1e-12, None), 0, 1)
-    growth = rates.new_trend if knobs.inflow_growth is None else knobs.inflow_growth
-    damping = rates.trend_damping if knobs.inflow_growth is None else 1.0  # a scenario's own growth is taken as stated
+    if knobs.inflow_growth is not None:  # a scenario's own growth is taken as stated
+        growth, damping = knobs.inflow_growth, 1.0
+    else:
+        growth, damping = (rates.new_trend if knobs.continue_trend else 0.0), rates.trend_damping
     supply = rates.supply * knobs.housing_supply_factor + knobs.extra_dwellings_per_year / 12
     none = METHODS.index("none")
 

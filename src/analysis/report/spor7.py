@@ -31,6 +31,20 @@ def _mio(v: float | None) -> str:
     return NOT_YET if v is None else f"{fmt.number(v / 1e6, 1)} mio. kr."
 
 
+def _accuracy_line(indicators: pd.DataFrame, month: str) -> str:
+    """The evaluation module's plain-Danish sentence on the published backtest rows (empty without them)."""
+    from analysis.forecast.accuracy import accuracy_sentence
+
+    rows = indicators[indicators["indicator"].isin(["backtest_mae_12m", "backtest_origins_12m"])
+                      & (indicators["period"] == month)]
+    if rows.empty:
+        return ""
+    table = rows.pivot_table(index="breakdown", columns="indicator", values="value").rename(
+        columns={"backtest_mae_12m": "mae", "backtest_origins_12m": "origins"})
+    sentence = accuracy_sentence(table.rename_axis("method").reset_index().assign(horizon="12"))
+    return f"- {sentence}" if sentence else ""
+
+
 def headline_markdown(indicators: pd.DataFrame, month: str, horizon_end: str, refer_to_report: bool = True) -> str:
     """Danish bullet list of the Spor 7 figures for reference month ``month``.
 
@@ -47,15 +61,13 @@ def headline_markdown(indicators: pd.DataFrame, month: str, horizon_end: str, re
     today_text = f" mod {fmt.number(today)} pladser i dag{gap_text}" if today is not None else gap_text
     reform = figs.value("forecast_places_110", "reform", horizon)
     reform_text = f" I reformscenariet: {fmt.number(reform)} pladser." if reform is not None else ""
-    mase = figs.value("backtest_mase_12m", "model")
-    mase_text = (f"- Prognosens træfsikkerhed på 12 måneders sigt: MASE {fmt.number(mase, 2)} "
-                 f"(under 1 = bedre end at gentage sidste års niveau)." if mase is not None else "")
+    mase_text = _accuracy_line(indicators, month)
     last_year = str(parse_month(month).year - 1)
     before = figs.value("reimbursement_extra_cost", "history", last_year)
     # Before the rules took effect the historical extra cost is zero by construction: say nothing.
     before_text = f" (i {last_year}: {_mio(before)})" if before else ""
     lines = [
-        "Basisscenariet (tendenserne fortsætter):",
+        "Basisscenariet (det seneste års niveau, uden tendens):",
         "",
         f"- Behov for § 110-pladser i {horizon}: {_with_band(figs, 'forecast_places_110', 'baseline', horizon)}"
         f"{today_text}.{reform_text}",

@@ -1,0 +1,165 @@
+"""The evaluation module: MASE, bias and coverage by hand on tiny series, bands, the CLI."""
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis.cli import main
+from analysis.forecast.accuracy import accuracy_sentence, accuracy_table, read_series
+from analysis.forecast.backtest import rolling_backtest
+from analysis.forecast.combined import CombinedForecaster, log_ratio_quantiles
+from analysis.forecast.methods import drift, naive, seasonal_naive
+
+# 0..11, then 16, 13, 20: the seasonal-naive scale is |16 − 0| = 16 at origin 12 (the origin's own
+# value counts), (16 + |13 − 1|) / 2 = 14 at origin 13
+Y = pd.Series([float(v) for v in range(12)] + [16.0, 13.0, 20.0],
+              index=pd.period_range("2020-01", periods=15, freq="M"))
+
+
+def _constant(origin: int, h: int) -> np.ndarray:
+    """10 with hand-set bands: 80 % [12, 14] then [15, 25]; 95 % [14, 16] then [21, 30]."""
+    return np.array([[10, 10], [12, 15], [14, 25], [14, 21], [16, 30]], dtype=float)[:, :h]
+
+
+def _table() -> pd.DataFrame:
+    errors = rolling_backtest(Y, {"c": _constant}, 2, [12, 13])
+    return accuracy_table(errors, horizons=(1, 2), mean_to=2).set_index("horizon")
+
+
+def test_mase_scales_by_the_history_up_to_and_including_the_origin():
+    t = _table()
+    # origin 12: errors −3 (h1), −10 (h2) over 16; origin 13: −10 (h1) over 14; h2 is beyond the data
+    assert t.loc["1", "mase"] == pytest.approx((3 / 16 + 10 / 14) / 2)
+    assert t.loc["1", "origins"] == 2
+
+
+def test_a_horizon_row_is_the_error_at_that_horizon_not_up_to_it():
+    t = _table()
+    assert t.loc["2", "mase"] == pytest.approx(10 / 16)
+    assert t.loc["2", "bias"] == -10 and t.loc["2", "mae"] == 10 and t.loc["2", "origins"] == 1
+    assert t.loc["1-2", "mase"] == pytest.approx((3 / 16 + 10 / 14 + 10 / 16) / 3)
+    assert t.loc["1-2", "bias"] == pytest.approx(-23 / 3)
+
+
+def test_coverage_counts_actuals_inside_the_bands_bounds_included():
+    t = _table()
+    # h1: 13 in [12, 14], 20 not; 95 %: 13 below 14, 20 above 16. h2: 20 in [15, 25]; 20 below 21
+    assert t.loc["1", "coverage80"] == 0.5 and t.loc["1", "coverage95"] == 0.0
+    assert t.loc["2", "coverage80"] == 1.0 and t.loc["2", "coverage95"] == 0.0
+    edge = rolling_backtest(Y, {"c": lambda o, h: np.array([[10.0], [13.0], [13.0], [13.0], [13.0]])}, 1, [12])
+    assert accuracy_table(edge, horizons=(1,), mean_to=1)["coverage80"].iloc[0] == 1.0
+
+
+def test_a_method_without_bands_has_no_coverage():
+    errors = rolling_backtest(Y, {"p": lambda o, h: np.full(h, 10.0)}, 1, [12])
+    assert np.isnan(accuracy_table(errors, horizons=(1,), mean_to=1)["coverage80"].iloc[0])
+
+
+def test_standard_methods_by_hand():
+    v = np.array([1.0, 2, 4, 7, 8, 9, 10, 12, 13, 14, 15, 16, 20])
+    assert naive(v)(12, 2)[0].tolist() == [20, 20]
+    assert seasonal_naive(v)(12, 13)[0].tolist() == [2, 4, 7, 8, 9, 10, 12, 13, 14, 15, 16, 20, 2]
+    assert drift(v)(12, 2)[0].tolist() == pytest.approx([20 + 19 / 12, 20 + 38 / 12])
+    fc = naive(v)(12, 4)
+    assert (fc[2] - fc[0])[3] == pytest.approx(2 * (fc[2] - fc[0])[0])  # random-walk band: σ√h
+
+
+def test_band_quantiles_per_horizon_then_growing_with_root_h():
+    errors = {1: np.array([-0.1, 0.1] * 6)}
+    q = log_ratio_quantiles(errors, 4)
+    np.testing.assert_allclose(q[:, 0], [-0.1, 0.1, -0.1, 0.1])
+    np.testing.assert_allclose(q[:, 3], [-0.2, 0.2, -0.2, 0.2])
+
+
+def test_bounds_never_narrow_with_the_horizon():
+    errors = {1: np.array([-0.3, 0.3] * 6), 2: np.array([-0.1, 0.1] * 6)}
+    np.testing.assert_allclose(log_ratio_quantiles(errors, 2)[:, 1], [-0.3, 0.3, -0.3, 0.3])
+
+
+def test_too_few_errors_at_a_horizon_pools_them_scaled_by_root_h():
+    q = log_ratio_quantiles({1: np.array([0.1, -0.1]), 4: np.array([0.2, -0.2])}, 9)
+    np.testing.assert_allclose(q[:, 8], [-0.3, 0.3, -0.3, 0.3])
+    with pytest.raises(ValueError, match="no past forecast errors"):
+        log_ratio_quantiles({}, 3)
+
+
+def test_combined_bands_widen_with_horizon():
+    rng = np.random.default_rng(4)
+    values = 1000 * np.exp(np.cumsum(rng.normal(0, 0.03, 30)))
+    model = CombinedForecaster(values, lambda o, h: np.full(h, values[o]))
+    fc = model(29, 12)
+    width = np.log(fc[4] / fc[3])
+    assert (np.diff(width) > -1e-12).all() and width[0] < width[11]
+    assert (fc[3] < fc[1]).all() and (fc[1] < fc[0]).all() and (fc[0] < fc[2]).all() and (fc[2] < fc[4]).all()
+
+
+def test_sentence_names_the_winner_and_the_margin_in_persons():
+    table = pd.DataFrame({"method": ["model", "naive", "damped_ets"], "horizon": "12", "mase": [0.5, 0.9, 0.7],
+                          "mae": [100.0, 180.0, 140.0], "origins": 12})
+    text = accuracy_sentence(table)
+    assert "ramt 100 personer ved siden af 12 måneder frem" in text
+    assert "(dæmpet eksponentiel udjævning) 140 personer" in text
+    assert "ramte prognosen bedst, med 40 personer" in text
+    close = table.assign(mae=[27.0, 28.0, 29.0])
+    assert accuracy_sentence(close).endswith("(sidste måneds niveau) 28 personer. Altså ramte de to omtrent lige godt.")
+    worse = table.assign(mae=[101.0, 100.0, 140.0])
+    assert "ramte de to omtrent lige godt" in accuracy_sentence(worse)
+    assert accuracy_sentence(table.assign(mae=[150.0, 100.0, 140.0])).endswith(
+        "ramte den simple metode bedst, med 50 personer.")
+    assert "ramt 1 person ved siden af" in accuracy_sentence(table.assign(mae=[1.0, 9.0, 9.0]))
+
+
+def _write(path, rows: list[str]):
+    path.write_text("month,stock,inflow,outflow\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_read_series_names_file_row_and_column(tmp_path):
+    f = _write(tmp_path / "s.csv", ["2020-01,10,1,1", "2020-02,x,1,1"])
+    with pytest.raises(ValueError, match=r"s\.csv, row 3, column 'stock': 'x'"):
+        read_series(f)
+    f = _write(tmp_path / "s.csv", ["2020-01,10,1,1", "2020-3,10,1,1"])
+    with pytest.raises(ValueError, match=r"row 3, column 'month'"):
+        read_series(f)
+    f = _write(tmp_path / "s.csv", ["2020-01,10,1,1", "2020-03,10,1,1"])
+    with pytest.raises(ValueError, match="skips 1 month"):
+        read_series(f)
+
+
+def test_cli_writes_one_row_per_method_and_horizon(tmp_path, capsys):
+    months = pd.period_range("2018-01", periods=50, freq="M")
+    stock = 500 + 2 * np.arange(50) + 20 * np.sin(np.arange(50) * np.pi / 6)
+    rows = [f"{m},{s:.0f},{60 + i % 12},{58 + i % 12}" for i, (m, s) in enumerate(zip(months.strftime("%Y-%m"), stock))]
+    series = _write(tmp_path / "series.csv", rows)
+    out = tmp_path / "table.csv"
+    assert main(["forecast-accuracy", "--series", str(series), "--out", str(out), "--origins", "2"]) == 0
+    table = pd.read_csv(out, dtype={"horizon": str})
+    assert set(table["method"]) == {"model", "naive", "seasonal_naive", "drift", "damped_ets"}
+    assert sorted(set(table["horizon"])) == ["1-12", "12", "3", "6"]
+    assert len(table) == 20 and (table["origins"] == 2).all()
+    assert table[table["method"] == "model"][["coverage80", "coverage95"]].notna().all().all()
+    assert "damped_ets" in capsys.readouterr().out
+
+
+def test_cli_rejects_a_bad_file_with_exit_code_2(tmp_path, capsys):
+    series = _write(tmp_path / "bad.csv", ["2020-01,-5,1,1"])
+    assert main(["forecast-accuracy", "--series", str(series)]) == 2
+    assert "bad.csv, row 2, column 'stock'" in capsys.readouterr().err
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.floats(1, 1000), min_size=26, max_size=40), st.floats(0.01, 100))
+def test_mase_and_coverage_do_not_depend_on_the_unit(values, factor):
+    """Counting in hundreds or in persons gives the same MASE and coverage; MAE and bias scale."""
+    y = pd.Series(values, index=pd.period_range("2020-01", periods=len(values), freq="M"))
+    tables = [accuracy_table(rolling_backtest(s, {"naive": naive(s.to_numpy()), "drift": drift(s.to_numpy())}, 12,
+                                              range(13, len(values) - 1)), horizons=(1, 12))
+              for s in (y, y * factor)]
+    if tables[0]["mase"].isna().any():  # a flat year: no seasonal-naive error to scale by
+        return
+    np.testing.assert_allclose(tables[0]["mase"], tables[1]["mase"], rtol=1e-9)
+    np.testing.assert_allclose(tables[0]["mae"] * factor, tables[1]["mae"], rtol=1e-9)
+    assert tables[0]["coverage80"].between(0, 1).all()
+    # coverage can differ only where an actual sits on a bound within rounding
+    assert (tables[0]["coverage80"] - tables[1]["coverage80"]).abs().max() <= 0.1
