@@ -230,9 +230,10 @@ def step_figure(curves: pd.DataFrame, value: str = "survival", ylabel: str = "An
     charts.apply_style()
     fig, ax = plt.subplots(figsize=charts.FIGSIZE, layout="constrained")
     for i, (group, part) in enumerate(curves.groupby("group", sort=False)):
-        colour = charts.PALETTE[i % len(charts.PALETTE)]
+        style = charts.series_style(i)
+        colour = style["color"]
         ax.step(part["months"], part[value], where="post", color=colour, label=labels.get(group, group),
-                linestyle="--" if group == "" else "-")
+                linestyle=style["linestyle"], marker=style["marker"], markevery=max(1, len(part) // 6), markersize=5)
         if {"lower", "upper"} <= set(part.columns):
             ax.fill_between(part["months"], part["lower"], part["upper"], step="post", color=colour, alpha=0.15)
     for h in (6, 12, 24):
@@ -264,7 +265,7 @@ def projection_figure(figs: Figures, params: Mapping) -> Figure:
     t = figs.table[figs.table["indicator"] == "subsidy_projection_below_norm_share"]
     for i, growth in enumerate(params["payment.income_growth_scenarios"]):
         part = t[t["breakdown"] == scenario_label(float(growth))].dropna(subset=["value"]).sort_values("period")
-        ax.plot(part["period"].astype(int), part["value"], marker="o", color=charts.PALETTE[i % len(charts.PALETTE)],
+        ax.plot(part["period"].astype(int), part["value"], **charts.series_style(i),
                 label=f"Realvækst i indkomst {fmt.pct(float(growth))} om året")
     ax.set_xlabel("År")
     ax.set_ylabel("Andel under rådighedsnormen")
