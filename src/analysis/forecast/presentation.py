@@ -107,14 +107,16 @@ def support_table(yearly: pd.DataFrame, scenario: str) -> pd.DataFrame:
 
 
 def scenario_chart(monthly: pd.DataFrame, measure: str, params, title: str, ylabel: str,
-                   observed: pd.DataFrame | None = None, band: str = "80") -> Figure:
-    """Median per scenario with its interval band; the observed history in black."""
+                   observed: pd.DataFrame | None = None, band: str = "80",
+                   today: tuple[float, str] | None = None) -> Figure:
+    """Median per scenario with its interval band; the observed history in black; ``today`` (value, label)
+    as a dotted line, e.g. today's places."""
     from analysis.report import charts
 
     data = monthly[(monthly["measure"] == measure) & (monthly["breakdown"] == "")].copy()
     data["Scenarie"] = data["scenario"].map(short_labels(params))
     return charts.band_chart(data, "period", "median", f"lo{band}", f"hi{band}", hue="Scenarie", title=title,
-                             ylabel=ylabel, band_label=f"{band} %-interval", observed=observed)
+                             ylabel=ylabel, band_label=f"{band} %-interval", observed=observed, reference=today)
 
 
 def observed_stock(flows: pd.DataFrame, months: int = 24) -> pd.DataFrame:
@@ -159,6 +161,9 @@ def cost_by_area(costs: pd.DataFrame, scenario: str, year: str) -> pd.DataFrame:
     """One year's gross, reimbursement and net cost per area under both rules (mio. kr.)."""
     part = costs[(costs["scenario"] == scenario) & (costs["period"] == year)]
     wide = part.pivot(index="breakdown", columns="measure", values="median")
+    if "total" in wide.index:  # the total carries gross and net only: its reimbursement is the difference
+        wide.loc["total", "cost_reimbursement_old"] = wide.loc["total", "cost_gross"] - wide.loc["total", "cost_net_old"]
+        wide.loc["total", "cost_reimbursement_new"] = wide.loc["total", "cost_gross"] - wide.loc["total", "cost_net_new"]
     mio = lambda v: fmt.number(v / 1e6, 1) if pd.notna(v) else fmt.MISSING
     return pd.DataFrame([{
         "Område": AREAS_DA.get(area, area), "Brutto": mio(r.get("cost_gross")),
@@ -177,13 +182,31 @@ def extra_cost_chart(costs: pd.DataFrame, params) -> Figure:
                             ylabel="Mio. kr. pr. år", decimals=1, labels=False)
 
 
-def scenario_levers(params) -> pd.DataFrame:
-    """The scenarios as the parameter file defines them, in Danish."""
+def _lever_text(label: str, key: str, value) -> str:
+    """One lever in words: factors as "× 0,7 af basis", switches as "ja", counts as they are."""
+    if isinstance(value, bool):
+        return f"{label}: {'ja' if value else 'nej'}"
+    if key.endswith("_factor"):
+        return f"{label}: {fmt.number(value, 2 if round(value, 1) != value else 1)} gange basis"
+    if value is None:
+        return f"{label}: som estimeret"
+    return f"{label}: {danish_params.value_text(value)}"
+
+
+def scenario_levers(params, with_ids: bool = False) -> pd.DataFrame:
+    """The scenarios as the parameter file defines them, with the levers' Danish names (``scenarios.levers_da``).
+
+    ``with_ids`` adds the scenario id and the parameter names, for the analysts' appendix.
+    """
+    names = params["scenarios.levers_da"]
     rows = []
     for name, s in load_scenarios(params).items():
-        given = params["scenarios.definitions"][name] or {}
-        levers = [f"{key} = {danish_params.value_text(value)}" for key, value in given.items() if key != "label_da"]
-        rows.append({"Scenarie": s.label_da, "Id": name, "Ændringer i forhold til basis": "; ".join(levers) or "ingen"})
+        given = {k: v for k, v in (params["scenarios.definitions"][name] or {}).items() if k != "label_da"}
+        levers = [_lever_text(names.get(key, key), key, value) for key, value in given.items()]
+        row = {"Scenarie": s.label_da, "Ændringer i forhold til basis": "; ".join(levers) or "ingen"}
+        if with_ids:
+            row |= {"Id": name, "Parametre": "; ".join(f"{k} = {danish_params.value_text(v)}" for k, v in given.items())}
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

@@ -27,14 +27,14 @@ SHORT_TITLES = {1: "Betalbare boliger", 2: "Pladser og botilbud", 3: "Bostøtte"
 STATUS_WORDS = ("I gang", "Forsinket", "Afsluttet", "Ikke startet", "Afventer")
 
 
-def title_block(month: pd.Period) -> str:
+def title_block(month: pd.Period, title: str = TITLE) -> str:
     """A metadata block that gives the document its title with the month ("… pr. februar 2023").
 
     The front matter cannot know the month; pandoc lets a later metadata block
     override the title, so the memo names its month in the title, the browser tab and the docx.
     """
-    title = f"{TITLE} pr. {fmt.period(month)}"
-    return f"---\ntitle: {json.dumps(title, ensure_ascii=False)}\n---\n"
+    text = f"{title} pr. {fmt.period(month)}"
+    return f"---\ntitle: {json.dumps(text, ensure_ascii=False)}\n---\n"
 
 
 def _track_figures(memo: Memo, params: Params) -> dict[int, Callable[[], str]]:
@@ -58,8 +58,23 @@ def _track_figures(memo: Memo, params: Params) -> dict[int, Callable[[], str]]:
         5: lambda: (f"{memo.text('pilot_referred')} borgere indstillet og {memo.text('pilot_moved_in')} flyttet ind "
                     f"(pladser i pilotprojektet: {target_pilot})."),
         6: lambda: f"{memo.text('persons_in_shelter')} borgere på herberg ved udgangen af {month}.",
-        7: lambda: "Se nøgletallene for kapacitet og økonomi under Spor 7.",
+        7: lambda: _economy(memo, params),
     }
+
+
+def _economy(memo: Memo, params: Params) -> str:
+    """Spor 7 on page 1: the § 107 need against today's places, and the budget year's extra cost."""
+    from analysis.report import budget
+
+    year = budget.budget_years(memo.month)[0]
+    need, today = memo.value("forecast_places_107", str(year), "baseline"), memo.value("shelter_places", None, "107")
+    cost = memo.value("reimbursement_extra_cost", str(year), "baseline")
+    if need != need:  # NaN: no forecast published for this month
+        return "Kapacitetsprognosen er endnu ikke tilgængelig."
+    extra = (f"; meromkostning ved de nye refusionsregler {fmt.number(cost * budget.price_factor(params, year) / 1e6, 1)} "
+             f"mio. kr. i budgetåret ({year}-priser)" if cost == cost else "")
+    return (f"Behov for {fmt.number(need)} pladser efter § 107 i {year} mod {fmt.number(today)} i dag "
+            f"(basisscenariet){extra}.")
 
 
 def _first_sentence(text: str) -> str:

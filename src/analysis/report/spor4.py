@@ -158,10 +158,9 @@ def retention_reading(figs: Figures, params: Mapping) -> str:
         f"(CTI: {figs.pct('shelter_return_12m', 'CTI')}). Dødsfald er regnet som en konkurrerende hændelse, "
         "ikke som en tilbagevenden.",
         "",
-        "*Sådan skal tallene læses:* Evalueringerne måler, hvor mange der bor i egen bolig ved forløbets afslutning. "
-        "Her måles, hvor mange der stadig bor i den anviste bolig 12 måneder efter indflytning; flytning til en anden "
-        "almindelig bolig og dødsfald tæller ikke som en tabt bolig. Målene ligner hinanden, men er ikke ens. "
-        "\"På niveau med\" betyder, at evalueringens tal ligger inden for den statistiske usikkerhed på det lokale tal.",
+        "Evalueringerne måler, hvor mange der bor i egen bolig ved forløbets afslutning, her måles, hvor mange der "
+        "stadig bor i den anviste bolig efter 12 måneder: målene ligner hinanden, men er ikke ens. »På niveau med« "
+        "betyder, at evalueringens tal ligger inden for usikkerheden på det lokale tal.",
     ]
     return "\n".join(lines)
 
