@@ -134,7 +134,8 @@ def plain_definitions(min_count: int) -> str:
     import yaml
 
     entries = yaml.safe_load(resources.files("analysis.report").joinpath("texts/definitions_da.yml").read_text("utf-8"))
-    return "\n".join(f"**{e['titel']}.** {e['tekst'].format(min_count=min_count)}\n" for e in entries)
+    body = "\n".join(f"**{e['titel']}.** {e['tekst'].format(min_count=min_count)}\n" for e in entries)
+    return f"::: {{.definitions}}\n{body}\n:::\n"  # a class the print style sets in two columns
 
 
 def appendix_link(file_name: str) -> str:

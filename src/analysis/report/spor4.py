@@ -217,6 +217,10 @@ def projection_reading(figs: Figures, params: Mapping) -> str:
             "begyndte; de øvrige lejere er flyttet igen). Tilskuddet er fuldt i "
             f"{params['state_subsidy.full_years']} år og trappes derefter ned; de første nedtrapninger kommer tidligst "
             f"i {first_cut}.")
+    if figs.value("subsidy_tenants") == 0:  # before the scheme's first month: nothing to project yet
+        return (f"Ordningen med midlertidigt statsligt huslejetilskud kan bruges fra "
+                f"{fmt.date(params['state_subsidy.usable_from'])}; endnu bor ingen lejere i en bolig med tilskuddet, "
+                "så der er ingen betalingsevne at fremskrive.")
     if not years:
         return head + f" Fremskrivningen af deres betalingsevne er {NOT_YET}."
     now, end = years[0], years[-1]
@@ -372,7 +376,7 @@ def show(ctx, indicators: pd.DataFrame) -> None:
     out.md("### Betalingsevne")
     out.md(payment_reading(figs, params))
     out.md(projection_reading(figs, params))
-    if projection_years(figs):
+    if projection_years(figs) and figs.value("subsidy_tenants"):
         out.figure(projection_figure(figs, params), "spor4_betalingsevne",
                    alt="Linjer for rådighedsbeløbet (median) for lejere med midlertidigt statsligt huslejetilskud "
                        "år for år, mens tilskuddet trappes ned, for hver antagelse om "

@@ -42,15 +42,6 @@ def _places_text(figs: Figures, paragraph: str, horizon: str) -> str:
     return f" mod {fmt.number(today)} pladser i dag{gap_text}" if today is not None else gap_text
 
 
-def _supply_text(figs: Figures, year: str) -> str:
-    """The dwellings the municipality received last year, to set the yearly need against."""
-    every, band = figs.value("dwellings_received", "", year), figs.value("dwellings_received", "rent_4500_5000", year)
-    if every is None:
-        return ""
-    in_band = f", heraf {fmt.number(band)} til 4.500–5.000 kr." if band is not None else ""
-    return f" Til sammenligning modtog kommunen {fmt.number(every)} boliger til boligsocial anvisning i {year}{in_band}."
-
-
 def _cost_text(figs: Figures, year: str, factor: float, price_label: str) -> str:
     """The extra cost in the budget year, baseline and the range over every scenario, at one price level."""
     base = figs.value("reimbursement_extra_cost", "baseline", year)
@@ -82,17 +73,14 @@ def headline_markdown(indicators: pd.DataFrame, month: str, horizon_end: str, re
     mase = figs.value("backtest_mase_12m", "model")
     mase_text = (f"- Prognosens træfsikkerhed på 12 måneders sigt: MASE {fmt.number(mase, 2)} "
                  f"(under 1 = bedre end at gentage sidste års niveau)." if mase is not None else "")
-    last_year = str(parse_month(month).year - 1)
     lines = [
-        "Basisscenariet (tendenserne fortsætter); behov for pladser er gennemsnittet over året:",
+        "Basisscenariet (tendenserne fortsætter); behov for pladser er gennemsnittet over året, boliger og "
+        "bostøtte står i tabellen:",
         "",
         f"- Behov for § 110-pladser i {horizon}: {_with_band(figs, 'forecast_places_110', 'baseline', horizon)}"
         f"{today_text}.{reform_text}",
         f"- Behov for § 107-pladser i {next_year}: {_with_band(figs, 'forecast_places_107', 'baseline', next_year)}"
         f"{_places_text(figs, '107', next_year)}.",
-        f"- Boliger til borgere fra herberg i {next_year}: "
-        f"{_with_band(figs, 'forecast_dwellings_needed', 'baseline', next_year)} i løbet af året."
-        f"{_supply_text(figs, last_year)}",
         f"- Meromkostning ved de nye refusionsregler i budgetåret {next_year}: "
         f"{_cost_text(figs, next_year, price_factor, price_label)}",
         mase_text,
