@@ -35,7 +35,7 @@ MEASURES_DA = {
 }
 METHODS_DA = {"CTI": "CTI", "ICM": "ICM", "ACT": "ACT", "SEL85": "Almindelig § 85"}
 AREAS_DA = {"110": "§ 110 herberg", "107": "§ 107 botilbud", "85a": "§ 85a bostøtte (Housing First)", "total": "I alt"}
-METHODS_BACKTEST_DA = {"model": "Modellen (stock-and-flow)", "seasonal_naive": "Sæsonnaiv (samme måned sidste år)",
+METHODS_BACKTEST_DA = {"model": "Modellen (forløbsmodel)", "seasonal_naive": "Sæsonnaiv (samme måned sidste år)",
                        "littles_law": "Littles lov (statisk niveau)"}
 PARAM_PREFIXES = ("forecast.", "scenarios.", "reimbursement.", "day_rates.", "targets.shelter_occupancy",
                   "definitions.new_arrival_lookback_months")
