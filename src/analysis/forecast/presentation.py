@@ -93,19 +93,6 @@ def yearly_table(yearly: pd.DataFrame, scenario: str, measures: tuple[str, ...])
     })
 
 
-def support_table(yearly: pd.DataFrame, scenario: str) -> pd.DataFrame:
-    """New and active support courses per method and year (median, 80 %)."""
-    part = full_years(yearly)
-    part = part[(part["scenario"] == scenario) & part["measure"].isin(["support_starts", "support_active"])]
-    rows = []
-    for (year, method), block in part.groupby(["period", "breakdown"], sort=True):
-        b = block.set_index("measure")
-        rows.append({"År": year, "Metode": METHODS_DA.get(method, method),
-                     "Nye forløb": f"{fmt.number(b.loc['support_starts', 'median'])} ({_interval(b.loc['support_starts', 'lo80'], b.loc['support_starts', 'hi80'])})",
-                     "Aktive ved årets udgang": fmt.number(b.loc["support_active", "median"])})
-    return pd.DataFrame(rows)
-
-
 def scenario_chart(monthly: pd.DataFrame, measure: str, params, title: str, ylabel: str,
                    observed: pd.DataFrame | None = None, band: str = "80",
                    today: tuple[float, str] | None = None) -> Figure:
@@ -137,26 +124,6 @@ def scenario_alt(monthly: pd.DataFrame, measure: str, params, unit: str) -> str:
             f"I {fmt.period(data['period'].max())}: " + "; ".join(parts) + ".")
 
 
-def cost_table(costs: pd.DataFrame, history_costs: pd.DataFrame, params, scenario: str, from_year: int) -> pd.DataFrame:
-    """Per year: net municipal cost under the old rule and the rules in force, and the difference (mio. kr.)."""
-    mio = lambda v: fmt.number(v / 1e6, 1)
-    hist = history_costs[history_costs["year"] >= from_year].groupby("year")[["gross", "net_old", "net_new", "extra_cost"]].sum()
-    rows = [{"År": str(y), "Kilde": "Registre", "Bruttoudgift": mio(r.gross), "Netto, gammel regel": mio(r.net_old),
-             "Netto, nye regler": mio(r.net_new), "Meromkostning": mio(r.extra_cost)} for y, r in hist.iterrows()]
-    total = costs[(costs["scenario"] == scenario) & (costs["breakdown"] == "total")]
-    wide = total.pivot(index="period", columns="measure", values="median")
-    band = total[total["measure"] == "cost_extra_cost"].set_index("period")
-    label = scenario_labels(params)[scenario]
-    last_history = int(hist.index.max()) if len(hist) else -1
-    for year, r in wide.iterrows():
-        if int(year) <= last_history:
-            continue
-        rows.append({"År": year, "Kilde": label, "Bruttoudgift": mio(r["cost_gross"]), "Netto, gammel regel": mio(r["cost_net_old"]),
-                     "Netto, nye regler": mio(r["cost_net_new"]),
-                     "Meromkostning": f"{mio(r['cost_extra_cost'])} ({mio(band.loc[year, 'lo80'])} til {mio(band.loc[year, 'hi80'])})"})
-    return pd.DataFrame(rows)
-
-
 def cost_by_area(costs: pd.DataFrame, scenario: str, year: str) -> pd.DataFrame:
     """One year's gross, reimbursement and net cost per area under both rules (mio. kr.)."""
     part = costs[(costs["scenario"] == scenario) & (costs["period"] == year)]
@@ -170,16 +137,6 @@ def cost_by_area(costs: pd.DataFrame, scenario: str, year: str) -> pd.DataFrame:
         "Refusion, gammel regel": mio(r.get("cost_reimbursement_old")), "Refusion, nye regler": mio(r.get("cost_reimbursement_new")),
         "Meromkostning": mio(r.get("cost_extra_cost")),
     } for area, r in wide.reindex(list(AREAS_DA)).dropna(how="all").iterrows()])
-
-
-def extra_cost_chart(costs: pd.DataFrame, params) -> Figure:
-    from analysis.report import charts
-
-    data = costs[(costs["breakdown"] == "total") & (costs["measure"] == "cost_extra_cost")].copy()
-    data["Scenarie"] = data["scenario"].map(short_labels(params))
-    data["mio"] = data["median"] / 1e6
-    return charts.bar_chart(data, "period", "mio", hue="Scenarie", title="Meromkostning ved de nye refusionsregler",
-                            ylabel="Mio. kr. pr. år", decimals=1, labels=False)
 
 
 def _lever_text(label: str, key: str, value) -> str:
