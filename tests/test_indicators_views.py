@@ -3,16 +3,10 @@ import pandas as pd
 
 from analysis.indicators import views
 from analysis.params import load_params
+from tests.memo_tables import published
 
 M = pd.Period("2023-02", "M")
 P = load_params()
-
-
-def published(rows):
-    df = pd.DataFrame(rows, columns=["indicator", "period", "breakdown", "value", "suppression"])
-    df["suppressed"] = df["suppression"] != ""
-    df.loc[df["suppressed"], "value"] = float("nan")
-    return df
 
 
 TABLE = published([

@@ -69,7 +69,9 @@ def comparison_table(yearly: pd.DataFrame, year: str, params) -> pd.DataFrame:
         cell = lambda m: f"{fmt.number(part.loc[m, 'median'])} ({_interval(part.loc[m, 'lo80'], part.loc[m, 'hi80'])})"
         gap = part.loc["places_110_gap", "median"]
         rows.append({"Scenarie": label, "§ 110-pladser": cell("places_110_needed"), "§ 107-pladser": cell("places_107_needed"),
-                     "Boliger": cell("dwellings_needed"), "Forskel § 110 mod i dag": ("+" if gap > 0 else "") + fmt.number(gap)})
+                     "Boliger": cell("dwellings_needed"),
+                     "§ 110-pladser mod i dag": f"{fmt.number(abs(gap))} {'flere' if gap > 0 else 'færre'}"
+                     if round(gap) else "det samme"})
     return pd.DataFrame(rows)
 
 
@@ -124,14 +126,15 @@ def scenario_alt(monthly: pd.DataFrame, measure: str, params, unit: str) -> str:
             f"I {fmt.period(data['period'].max())}: " + "; ".join(parts) + ".")
 
 
-def cost_by_area(costs: pd.DataFrame, scenario: str, year: str) -> pd.DataFrame:
-    """One year's gross, reimbursement and net cost per area under both rules (mio. kr.)."""
+def cost_by_area(costs: pd.DataFrame, scenario: str, year: str, factor: float = 1.0) -> pd.DataFrame:
+    """One year's gross, reimbursement and net cost per area under both rules (mio. kr.), times ``factor``
+    (to the budget table's price level)."""
     part = costs[(costs["scenario"] == scenario) & (costs["period"] == year)]
     wide = part.pivot(index="breakdown", columns="measure", values="median")
     if "total" in wide.index:  # the total carries gross and net only: its reimbursement is the difference
         wide.loc["total", "cost_reimbursement_old"] = wide.loc["total", "cost_gross"] - wide.loc["total", "cost_net_old"]
         wide.loc["total", "cost_reimbursement_new"] = wide.loc["total", "cost_gross"] - wide.loc["total", "cost_net_new"]
-    mio = lambda v: fmt.number(v / 1e6, 1) if pd.notna(v) else fmt.MISSING
+    mio = lambda v: fmt.number(v * factor / 1e6, 1) if pd.notna(v) else fmt.MISSING
     return pd.DataFrame([{
         "Område": AREAS_DA.get(area, area), "Brutto": mio(r.get("cost_gross")),
         "Refusion, gammel regel": mio(r.get("cost_reimbursement_old")), "Refusion, nye regler": mio(r.get("cost_reimbursement_new")),
