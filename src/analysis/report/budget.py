@@ -194,3 +194,9 @@ def rules_note(month: pd.Period, params: Mapping) -> str:
 def places_today(table: pd.DataFrame, month: pd.Period, paragraph: str) -> float | None:
     """Places after ``paragraph`` at the end of the reference month (the line the need is read against)."""
     return _value(table, "shelter_places", month.strftime("%Y-%m"), paragraph)
+
+
+def need_tables(yearly: pd.DataFrame, params: Mapping, month: pd.Period) -> list[tuple[pd.DataFrame, str]]:
+    """:func:`yearly_needs` for every measure of :data:`NEED_MEASURES`, with its caption."""
+    return [(yearly_needs(yearly, params, month, measure), f"{label}: median (80 %-interval)")
+            for measure, label in NEED_MEASURES.items()]
