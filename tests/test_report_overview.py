@@ -57,3 +57,13 @@ def test_track_overview_one_row_per_track_with_live_figures_and_the_analysts_wor
 def test_plain_definitions_explain_the_marks_with_the_threshold_in_force():
     text = overview.plain_definitions(min_count=3)
     assert "»<3«" in text and "»·«" in text and text.startswith("::: {.definitions}")
+
+
+def test_tracks_without_a_figure_quote_the_analysts_first_sentence_and_shares_are_whole_per_cent():
+    table = published([("housing_retention_12m", "2023-02", "", 0.807, ""),
+                       ("payment_sufficient_share", "2023-02", "after_12m", 0.672, "")])
+    status = {"spor": [{"nr": 6, "titel": "Inddragelse og samarbejde", "status": "Dialogen fortsætter. Mere."},
+                       {"nr": 4, "titel": "Sagsbehandling og ydelser - herunder BIF", "status": "x"}]}
+    rows = overview.track_overview(status, views.Memo(table, M, 5), P).set_index("Spor")["Det skete"]
+    assert rows["6. Inddragelse og samarbejde"] == "Dialogen fortsætter."
+    assert rows["4. Sagsbehandling og ydelser"].startswith("81 % bor stadig i boligen efter 12 måneder; 67 % har")

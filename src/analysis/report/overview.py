@@ -38,7 +38,8 @@ def title_block(month: pd.Period, title: str = TITLE) -> str:
 
 
 def _track_figures(memo: Memo, params: Params) -> dict[int, Callable[[], str]]:
-    """One sentence per track with the month's figure that best shows where the track stands."""
+    """One sentence per track with the month's figure that best shows where it stands (track 6 has no
+    figure: the overview quotes the analysts' first sentence)."""
     month = fmt.period(memo.m)
     target_subsidy, target_pilot = params["targets.subsidised_dwellings"], params["targets.pilot_places"]
 
@@ -53,13 +54,19 @@ def _track_figures(memo: Memo, params: Params) -> dict[int, Callable[[], str]]:
                     "statsligt tilskud er taget i brug."),
         2: places,
         3: lambda: f"{memo.text('support_active')} borgere har et aktivt bostøtteforløb, heraf {memo.text('support_active', None, 'CTI')} CTI.",
-        4: lambda: (f"{memo.text('subsidised_dwellings_allocated')} lejere i boliger med statsligt tilskud følges i "
-                    "samarbejdet med Beskæftigelses- og Integrationsforvaltningen."),
+        4: lambda: (f"{_share(memo, 'housing_retention_12m')} bor stadig i boligen efter 12 måneder; "
+                    f"{_share(memo, 'payment_sufficient_share', 'after_12m')} har efter 12 måneder "
+                    "mindst normens rådighedsbeløb."),
         5: lambda: (f"{memo.text('pilot_referred')} borgere indstillet og {memo.text('pilot_moved_in')} flyttet ind "
                     f"(pladser i pilotprojektet: {target_pilot})."),
-        6: lambda: f"{memo.text('persons_in_shelter')} borgere på herberg ved udgangen af {month}.",
         7: lambda: _economy(memo, params),
     }
+
+
+def _share(memo: Memo, indicator: str, breakdown: str = "") -> str:
+    """A share in whole per cent, as Spor 4 writes it (a hidden or missing share keeps its mark)."""
+    value = memo.value(indicator, None, breakdown)
+    return fmt.pct(value) if value == value else memo.text(indicator, None, breakdown, share=True)
 
 
 def _economy(memo: Memo, params: Params) -> str:
