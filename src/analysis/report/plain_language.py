@@ -19,7 +19,8 @@ SNAKE_CASE = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
 FILE_NAME = re.compile(r"\b[\w-]+\.(?:py|md|yml|yaml|csv|parquet|ipynb|json|lua|css|docx)\b", re.IGNORECASE)
 ISSUE_REF = re.compile(r"\bissue\b", re.IGNORECASE)
 # English words that have slipped into the reports before (scenario ids are added from the parameter file).
-ENGLISH = ("stock-and-flow", "seed", "backtest", "baseline", "scenario", "breakdown", "indicator")
+ENGLISH = ("stock-and-flow", "seed", "backtest", "baseline", "scenario", "breakdown", "indicator",
+           "Table of Contents", "Contents", "Figure", "Table")
 # Identifiers that are also ordinary Danish words: they cannot be told apart in running text.
 DANISH_WORDS = frozenset({"reform", "total", "model", "andel", "andet", "periode"})
 
