@@ -186,3 +186,14 @@ def test_line_chart_refuses_a_month_given_twice():
     df = pd.DataFrame({"period": ["2023-01", "2023-01"], "value": [1, 2], "serie": ["Nye", "Nye"]})
     with pytest.raises(ValueError, match="more than one 'value' for 2023-01 in serie 'Nye'"):
         charts.line_chart(df, "period", "value", hue="serie")
+
+
+def test_band_chart_draws_todays_capacity_as_a_dotted_line_and_skips_an_unknown_one():
+    charts.apply_style()
+    fc = pd.DataFrame({"period": ["2027-01", "2027-02"], "need": [100, 110], "lo": [90, 95], "hi": [110, 125]})
+    fig = charts.band_chart(fc, "period", "need", "lo", "hi", reference=(92.0, "Pladser i dag: 92"))
+    assert "Pladser i dag: 92" in _legend(fig)
+    plt.close(fig)
+    fig = charts.band_chart(fc, "period", "need", "lo", "hi", reference=(None, "Pladser i dag: –"))
+    assert "Pladser i dag: –" not in _legend(fig)
+    plt.close(fig)

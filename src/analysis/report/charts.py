@@ -326,7 +326,7 @@ def band_chart(
         obs = observed.assign(**{x: _as_dates(observed[x])})
         ax.plot(obs[x], obs[y], color=TEXT_COLOUR, linewidth=2.5, label="Observeret")
         span = pd.concat([span, obs[x]])
-    if reference is not None:
+    if reference is not None and reference[0] is not None and not pd.isna(reference[0]):  # unknown: no line
         value, text = reference
         ax.axhline(value, color=TEXT_COLOUR, linewidth=1.2, linestyle=(0, (1, 2)), label=text)
     _month_axis(ax, len(span.unique()))
