@@ -96,3 +96,57 @@ def chromium_check(html_path: Path, screenshot: Path | None = None, timeout: int
         return BrowserResult(dump.stdout, requests, shot, _CONSOLE.findall(dump.stderr))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+_AXE_RESULT = re.compile(r'<pre id="axe-result">(.*?)</pre>', re.DOTALL)
+# WCAG 2.1 A and AA rules; the run reports every violation with its impact.
+_AXE_RUN = """
+<script>
+axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})
+  .then(function (r) {
+    var out = r.violations.map(function (v) {
+      return {id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length,
+              targets: v.nodes.slice(0, 3).map(function (n) { return n.target.join(' '); })};
+    });
+    var pre = document.createElement('pre'); pre.id = 'axe-result';
+    pre.textContent = JSON.stringify(out); document.body.appendChild(pre);
+  });
+</script>
+"""
+
+
+def axe_violations(html_path: Path, timeout: int = 120) -> list[dict]:
+    """Run axe-core (vendored) on a copy of ``html_path`` in headless Chromium; its violations as dicts."""
+    require_chromium()
+    import html as html_lib
+
+    work = Path(tempfile.mkdtemp(prefix="axe-"))
+    try:
+        page = Path(html_path).read_text(encoding="utf-8")
+        inject = f"<script>{AXE.read_text(encoding='utf-8')}</script>{_AXE_RUN}"
+        copy = work / Path(html_path).name
+        copy.write_text(page.replace("</body>", inject + "</body>"), encoding="utf-8")
+        dump = _chromium(["--virtual-time-budget=60000", "--dump-dom", copy.as_uri()], work / "profile",
+                         work / "net.json", timeout)
+        found = _AXE_RESULT.search(dump.stdout)
+        if found is None:
+            raise RuntimeError(f"axe-core did not report ({dump.returncode}): {dump.stderr[-2000:]}")
+        return json.loads(html_lib.unescape(found.group(1)))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def printed_pages(html_path: Path, timeout: int = 120) -> int:
+    """Pages of ``html_path`` printed to A4 PDF by headless Chromium (no header or footer)."""
+    require_chromium()
+    from pypdf import PdfReader
+
+    work = Path(tempfile.mkdtemp(prefix="print-"))
+    try:
+        pdf = work / "out.pdf"
+        _chromium(["--no-pdf-header-footer", f"--print-to-pdf={pdf}", Path(html_path).resolve().as_uri()],
+                  work / "profile", work / "net.json", timeout)
+        return len(PdfReader(pdf).pages)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -43,7 +43,7 @@ def test_reports_published(run):
     base, result = run
     folder = base / "reports" / MONTH
     for name in ("status_memo.html", "status_memo.docx", "capacity_forecast.html", "data_quality.html",
-                 "indicators.csv", "indicators.parquet"):
+                 "technical_appendix.html", "indicators.csv", "indicators.parquet"):
         assert (folder / name).is_file(), name
     assert result.published == folder
     for html in folder.glob("*.html"):
@@ -114,9 +114,50 @@ def test_memo_in_headless_chromium(run):
     base, _ = run
     result = chromium_check(base / "reports" / MONTH / "status_memo.html")
     assert result.requests == []
-    for heading in ("Spor 1", "Spor 2", "Spor 3", "Spor 4", "Spor 5", "Spor 6", "Spor 7", "Bilag"):
+    for heading in ("Overblik", "Spor 1", "Spor 2", "Spor 3", "Spor 4", "Spor 5", "Spor 6", "Spor 7",
+                    "Sådan læses tallene", "Kolofon"):
         assert heading in result.dom, heading
     assert "sourceCode" not in result.dom
+    assert "<main>" in result.dom
+    assert "<title>Status på bolig- og hjemløseaftalen pr. februar 2023</title>" in result.dom
+    assert 'href="technical_appendix.html"' in result.dom  # the colophon links the appendix published beside it
+
+
+def test_reports_speak_plain_danish(run):
+    """No identifier, parameter key, file name, issue reference or known English word where a reader looks."""
+    from analysis.report import plain_language as pl
+
+    base, _ = run
+    folder = base / "reports" / MONTH
+    identifiers = pl.package_identifiers()
+    texts = {"status_memo.html": pl.html_text(folder / "status_memo.html"),
+             "capacity_forecast.html": pl.html_text(folder / "capacity_forecast.html"),
+             "status_memo.docx": pl.docx_text(folder / "status_memo.docx")}
+    assert all(len(t) > 5000 for t in texts.values())  # the scan read the documents, not an empty shell
+    assert {name: pl.findings(text, identifiers) for name, text in texts.items()} == {name: [] for name in texts}
+    # the appendix is for analysts and names the ids: the scan does see them there
+    assert "persons_in_shelter" in pl.findings(pl.html_text(folder / "technical_appendix.html"), identifiers)
+
+
+@pytest.mark.browser
+def test_memo_prints_to_at_most_eight_pages(run):
+    from tests.browser import printed_pages
+
+    base, _ = run
+    assert printed_pages(base / "reports" / MONTH / "status_memo.html") <= 8
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("report", ["status_memo.html", "capacity_forecast.html"])
+def test_reports_pass_the_axe_accessibility_audit(run, report):
+    """axe-core (WCAG 2.1 A/AA and best practice): nothing serious or critical, no contrast or empty-header finding."""
+    from tests.browser import axe_violations
+
+    base, _ = run
+    violations = axe_violations(base / "reports" / MONTH / report)
+    blocking = [v for v in violations if v["impact"] in ("serious", "critical")
+                or v["id"] in ("color-contrast", "empty-table-header", "landmark-one-main")]
+    assert blocking == [], blocking
 
 
 def test_warm_rerun_reuses_every_step(run):

@@ -61,7 +61,13 @@ def test_scenario_table_shows_lever_values_in_danish():
     from analysis.forecast.presentation import scenario_levers
     from analysis.params import load_params
 
-    table = scenario_levers(load_params()).set_index("Id")["Ændringer i forhold til basis"]
-    assert table["baseline"] == "ingen"
-    assert "convert_places = ja" in table["reform"] and "s107_referral_factor = 1,5" in table["reform"]
-    assert table["high_inflow"] == "inflow_factor = 1,25"
+    table = scenario_levers(load_params())
+    assert list(table.columns) == ["Scenarie", "Ændringer i forhold til basis"]  # no ids for management
+    words = table.set_index("Scenarie")["Ændringer i forhold til basis"]
+    assert words["Basis: tendenserne fortsætter"] == "ingen"
+    assert words["Høj tilgang"] == "Tilgang af nye borgere: 1,25 gange basis"
+    reform = words["Reform: kortere ophold, konvertering og planlagte boliger"]
+    assert "Screenede § 110-pladser omlægges til § 107: ja" in reform and "Ekstra boliger pr. år: 75" in reform
+    analysts = scenario_levers(load_params(), with_ids=True).set_index("Id")["Parametre"]
+    assert "convert_places = ja" in analysts["reform"] and "s107_referral_factor = 1,5" in analysts["reform"]
+    assert analysts["high_inflow"] == "inflow_factor = 1,25"

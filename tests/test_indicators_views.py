@@ -3,16 +3,10 @@ import pandas as pd
 
 from analysis.indicators import views
 from analysis.params import load_params
+from tests.memo_tables import published
 
 M = pd.Period("2023-02", "M")
 P = load_params()
-
-
-def published(rows):
-    df = pd.DataFrame(rows, columns=["indicator", "period", "breakdown", "value", "suppression"])
-    df["suppressed"] = df["suppression"] != ""
-    df.loc[df["suppressed"], "value"] = float("nan")
-    return df
 
 
 TABLE = published([
@@ -51,8 +45,25 @@ def test_subsidised_against_target_and_pilot_chart_from_start():
     assert chart["period"].min() == "2022-09"
     referred = chart[chart["serie"] == "Indstillet"].set_index("period")["value"]
     assert pd.isna(referred["2022-09"]) and referred["2023-02"] == 29
-    assert (chart.loc[chart["serie"].str.startswith("Mål"), "value"] == 50).all()
-    assert "29 indstillet og 14 flyttet ind mod et mål på 50" in views.pilot_alt(memo, P)
+    assert (chart.loc[chart["serie"].str.startswith("Pladser ad gangen"), "value"] == 50).all()
+    assert "29 indstillet og 14 flyttet ind; pilotprojektet har 50 pladser ad gangen" in views.pilot_alt(memo, P)
+    assert "50 udslusningsboliger ad gangen" in views.pilot_text(memo, P)
+
+
+def test_month_before_is_in_the_dwellings_table_and_frequent_users_in_a_sentence():
+    memo = views.Memo(published([("dwellings_received", "2023-01", "rent_4500_5000", 4.0, ""),
+                                 ("frequent_users", "2023-02", "", 160.0, ""),
+                                 ("frequent_user_admissions", "2023-02", "", 50.0, ""),
+                                 ("inflow", "2023-02", "", 217.0, "")]), M, 5)
+    row = views.dwellings_table(memo).set_index("Husleje pr. md. (ekskl. forbrug)").loc["4.500–5.000 kr."]
+    assert row["januar 2023"] == "4"  # the status text quotes the month before: the table shows it too
+    assert "stod de for 50 af 217 indskrivninger" in views.frequent_users_text(memo)
+
+
+def test_new_build_without_dwellings_is_a_sentence_not_an_empty_table():
+    memo = views.Memo(published([("permanent_subsidy_dwellings", "2023-02", "", 0.0, "")]), M, 5)
+    text = views.permanent_subsidy_text(memo, P)
+    assert "endnu ikke modtaget boliger med permanent huslejetilskud" in text and "5.000 kr.." not in text
 
 
 def test_shelter_tables_take_names_from_the_register():
@@ -73,21 +84,3 @@ def test_shelter_tables_take_names_from_the_register():
     assert places.iloc[0].tolist() == ["Bocentret", "Kommunal", "§ 110", "25", "20", "▼ 5"] and len(places) == 1
     conversion = views.conversion_table(memo, register)
     assert conversion.values.tolist() == [["Bocentret", "Kommunal", "20", "6"], ["I alt", "", "20", "6"]]
-
-
-def test_key_figures_show_changes_only_between_published_cells():
-    table = published([
-        ("persons_in_shelter", "2023-02", "", 456.0, ""),
-        ("persons_in_shelter", "2023-01", "", 472.0, ""),
-        ("persons_in_shelter", "2022-02", "", 450.0, ""),
-        ("outflow", "2023-02", "to_housing", 35.0, ""),
-        ("outflow", "2023-01", "to_housing", 3.0, "primary"),
-        ("outflow", "2022-02", "to_housing", 35.0, ""),
-    ])
-    rows = views.system_key_figures(views.Memo(table, M, 5)).set_index("")
-    stock = rows.loc["Borgere på herberg ved månedens udgang"]
-    assert stock.tolist() == ["456", "▼ 16", "▲ 6"]
-    housing = rows.loc["heraf til bolig"]
-    assert housing.tolist() == ["35", "–", "uændret"]  # January is suppressed: no arrow may reveal it
-    assert rows.loc["Tilgang (forløb startet)"].tolist() == ["–", "–", "–"]
-    assert list(rows.columns) == ["februar 2023", "Ændring fra januar 2023", "Ændring fra februar 2022"]

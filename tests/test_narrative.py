@@ -75,7 +75,7 @@ def test_track_markdown_lists_delleverancer_and_fills_the_text():
     status = {"spor": [{"nr": 5, "titel": "Pilotprojektet", "delleverancer": ["Løbende status"],
                         "status": "Pr. {periode@M} er {pilot_referred} indstillet."}]}
     texts = StatusTexts(status, TABLE, M)
-    assert texts.markdown(5) == ("## Spor 5: Pilotprojektet\n\n**Delleverancer**\n\n- Løbende status\n\n"
-                                 "**Status**\n\nPr. februar 2023 er 29 indstillet.\n")
+    assert texts.markdown(5) == ("## Spor 5: Pilotprojektet\n\n*Delleverancer: Løbende status.*\n\n"
+                                 "Pr. februar 2023 er 29 indstillet.\n")
     with pytest.raises(KeyError, match=r"no spor 6 \(has \[5\]\)"):
         texts.markdown(6)

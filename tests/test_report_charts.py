@@ -24,10 +24,29 @@ def _ticks(ax, axis="y"):
     return [t.get_text() for t in labels if t.get_text()]
 
 
-def test_palette_is_okabe_ito_and_text_has_contrast():
-    assert len(charts.PALETTE) == 8 and charts.PALETTE[0] == "#0072B2"
+def test_every_series_colour_has_graphics_contrast_and_text_has_contrast():
+    assert all(_contrast(c, "#ffffff") >= 3 for c in charts.PALETTE)  # WCAG 2.1 1.4.11, non-text contrast
     assert _contrast(charts.TEXT_COLOUR, "#ffffff") >= 7  # WCAG AAA for text
     assert _contrast(charts.PALETTE[0], "#ffffff") >= 4.5  # the first series colour even works for text
+
+
+def test_neighbouring_series_differ_without_colour():
+    """WCAG 2.1 1.4.1: the first six series differ pairwise in marker and line style, not only in colour."""
+    styles = [charts.series_style(i) for i in range(6)]
+    assert len({s["marker"] for s in styles}) == 6
+    assert len({str(s["linestyle"]) for s in styles}) == 6
+
+
+def test_line_chart_names_each_series_at_its_end():
+    charts.apply_style()
+    df = pd.DataFrame({"period": ["2023-01", "2023-02"] * 2, "value": [10, 12, 10, 12.4],
+                       "serie": ["Tilgang: nye"] * 2 + ["Tilgang: tilbage fra bolig"] * 2})
+    fig = charts.line_chart(df, "period", "value", hue="serie")
+    labels = [t for t in fig.axes[0].texts if t.get_text()]
+    assert sorted(t.get_text() for t in labels) == ["nye: 12", "tilbage fra bolig: 12"]
+    y = sorted(t.xyann[1] for t in labels)  # equal values: the labels are pushed apart, not drawn on each other
+    assert y[1] - y[0] > 0.3
+    plt.close(fig)
 
 
 def test_line_chart_has_danish_axes():
@@ -148,33 +167,33 @@ def test_legend_takes_fewer_columns_when_three_would_not_fit():
     plt.close(fig)
 
 
-def test_line_chart_draws_what_seaborn_lineplot_drew():
-    """Pixel for pixel, with a missing value (the line joins its neighbours) and a month out of order."""
-    import numpy as np
-    import seaborn as sns
-
+def test_line_chart_joins_over_a_missing_month_and_sorts_months():
+    """A missing value is left out (the line joins its neighbours); months out of order are drawn in order."""
     charts.apply_style()
     df = pd.DataFrame({"period": ["2023-01", "2023-02", "2023-04", "2023-03"] * 2,
                        "value": [5, None, 7, 4, 2, 3, 8, 1], "serie": ["Nye"] * 4 + ["Tilbage"] * 4})
-
-    def pixels(fig) -> np.ndarray:
-        fig.canvas.draw()
-        out = np.asarray(fig.canvas.buffer_rgba()).copy()
-        plt.close(fig)
-        return out
-
-    ours = pixels(charts.line_chart(df, "period", "value", hue="serie", title="Titel", ylabel="Borgere"))
-    fig, ax = charts._new_axes()
-    data = df.assign(period=charts._as_dates(df["period"]))
-    sns.lineplot(data=data, x="period", y="value", hue="serie", marker="o", markersize=4, linewidth=2, ax=ax)
-    charts._month_axis(ax, 4)
-    charts.format_axis(ax, "y")
-    ax.set_ylim(bottom=0)
-    charts._finish(ax, "Titel", "", "Borgere", legend=True)
-    assert (pixels(fig) == ours).all()
+    fig = charts.line_chart(df, "period", "value", hue="serie", title="Titel", ylabel="Borgere")
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    months = lambda line: [f"{pd.Timestamp(v):%Y-%m}" for v in line.get_xdata()]
+    assert months(lines["Nye"]) == ["2023-01", "2023-03", "2023-04"] and list(lines["Nye"].get_ydata()) == [5, 4, 7]
+    assert list(lines["Tilbage"].get_ydata()) == [2, 3, 1, 8]
+    assert lines["Nye"].get_marker() != lines["Tilbage"].get_marker()
+    assert lines["Nye"].get_linestyle() != lines["Tilbage"].get_linestyle()
+    plt.close(fig)
 
 
 def test_line_chart_refuses_a_month_given_twice():
     df = pd.DataFrame({"period": ["2023-01", "2023-01"], "value": [1, 2], "serie": ["Nye", "Nye"]})
     with pytest.raises(ValueError, match="more than one 'value' for 2023-01 in serie 'Nye'"):
         charts.line_chart(df, "period", "value", hue="serie")
+
+
+def test_band_chart_draws_todays_capacity_as_a_dotted_line_and_skips_an_unknown_one():
+    charts.apply_style()
+    fc = pd.DataFrame({"period": ["2027-01", "2027-02"], "need": [100, 110], "lo": [90, 95], "hi": [110, 125]})
+    fig = charts.band_chart(fc, "period", "need", "lo", "hi", reference=(92.0, "Pladser i dag: 92"))
+    assert "Pladser i dag: 92" in _legend(fig)
+    plt.close(fig)
+    fig = charts.band_chart(fc, "period", "need", "lo", "hi", reference=(None, "Pladser i dag: –"))
+    assert "Pladser i dag: –" not in _legend(fig)
+    plt.close(fig)

@@ -371,6 +371,8 @@ def test_both_renderers_give_the_same_document(executed: Path, fallback: render.
     assert theirs.tables == ours.tables  # cell by cell
     assert theirs.images == ours.images and len(ours.images) == fallback.figures == 1
     assert theirs.toc_title.strip() == ours.toc_title.strip() == "Indhold"
+    for result in (quarto, fallback):  # one <main> landmark in each
+        assert result.files["html"].read_text(encoding="utf-8").count("<main") == 1
     assert _without_renderer(theirs.words) == _without_renderer(ours.words)  # the text, word by word
     assert _word_layout(quarto.files["docx"]) == _word_layout(fallback.files["docx"])
     assert _without_renderer(docx_text(quarto.files["docx"]).split()) == _without_renderer(
@@ -379,3 +381,29 @@ def test_both_renderers_give_the_same_document(executed: Path, fallback: render.
         assert check_docx_images(result.files["docx"], 1) == []
         assert 'descr="Linjediagram: modtagne boliger steg' in zipfile.ZipFile(result.files["docx"]).read(
             "word/document.xml").decode("utf-8")
+
+
+def test_a_metadata_block_displayed_at_run_time_sets_the_title(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The title with the month comes from the run (overview.title_block); it is a field, not text."""
+    from analysis.report.overview import title_block
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_raw_cell('---\ntitle: "Statusnotat"\nlang: da\n---'))
+    for text in (title_block(pd_period("2023-02")), "## Spor 1\n\nTekst.\n", "---\n\nEn streg, ikke metadata.\n"):
+        cell = nbformat.v4.new_code_cell("show.md(...)")
+        cell.outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": text})]
+        nb.cells.append(cell)
+    executed = tmp_path / "memo.ipynb"
+    nbformat.write(nb, executed)
+    monkeypatch.setattr(render.shutil, "which", lambda name: None)
+    result = render.render_report(executed, tmp_path / "out", metadata={"subtitle": "Prøve"})
+    html = result.files["html"].read_text(encoding="utf-8")
+    assert _title_text(html) == "Status på bolig- og hjemløseaftalen pr. februar 2023"
+    assert "title:" not in html and "En streg, ikke metadata." in html
+    assert "Status på bolig- og hjemløseaftalen pr. februar 2023" in docx_text(result.files["docx"])
+
+
+def pd_period(month: str):
+    import pandas as pd
+
+    return pd.Period(month, "M")

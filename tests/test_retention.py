@@ -356,3 +356,40 @@ def test_cti_reading_holds_the_housed_share_against_the_evaluation():
                      ("cti_housed_at_end_share", "", 0.92, False)])
     text = spor4.cti_reading(figs, load_params())
     assert "92 % i egen bolig (på niveau med evalueringernes 88,5 %)" in text
+
+
+def _projection_table(shares: dict[tuple[str, str], float], medians: dict[tuple[str, str], float]) -> pd.DataFrame:
+    rows = [("subsidy_tenants", "2026-10", "", 107.0, False), ("subsidised_dwellings_allocated", "2026-10", "", 221.0, False),
+            ("state_subsidy_full_monthly", "2026", "", 1452.5, False)]
+    rows += [("subsidy_projection_base", y, g, 55.0, False) for (g, y) in shares]
+    rows += [("subsidy_projection_below_norm_share", y, g, v, False) for (g, y), v in shares.items()]
+    rows += [("subsidy_projection_disposable_median", y, g, v, False) for (g, y), v in medians.items()]
+    return pd.DataFrame(rows, columns=["indicator", "period", "breakdown", "value", "suppressed"])
+
+
+def test_projection_says_why_the_share_cannot_move_and_shows_the_median_falling():
+    """October 2026: nobody is within the subsidy of the norm, so the share is 13 % everywhere (not a bug)."""
+    from analysis.report import spor4
+
+    keys = [(g, y) for g in ("growth_0pct", "growth_1pct", "growth_2pct") for y in ("2026", "2035")]
+    medians = {("growth_0pct", "2026"): 6722.0, ("growth_0pct", "2035"): 5269.0, ("growth_1pct", "2026"): 6722.0,
+               ("growth_1pct", "2035"): 6200.0, ("growth_2pct", "2026"): 6722.0, ("growth_2pct", "2035"): 7188.0}
+    text = spor4.projection_reading(spor4.Figures(_projection_table({k: 0.13 for k in keys}, medians), "2026-10"),
+                                    load_params())
+    assert "I dag bor 107 lejere" in text and "af de 221 boliger" in text and "de 55, hvis indkomst" in text
+    assert "Andelen under normen er 13 % i alle år" in text and "1.453 kr. om måneden" in text
+    assert "medianen er 6.722 kr. om måneden i 2026 og 5.269 kr. i 2035" in text and "(7.188 kr. med 2 %" in text
+    assert "13 %, 13 % og 13 %" not in text
+
+
+def test_projection_compares_shares_when_they_differ_and_says_when_nobody_has_the_subsidy_yet():
+    from analysis.report import spor4
+
+    shares = {("growth_0pct", "2026"): 0.1, ("growth_0pct", "2035"): 0.3, ("growth_1pct", "2026"): 0.1,
+              ("growth_1pct", "2035"): 0.25, ("growth_2pct", "2026"): 0.1, ("growth_2pct", "2035"): 0.2}
+    text = spor4.projection_reading(spor4.Figures(_projection_table(shares, {}), "2026-10"), load_params())
+    assert "er det 30 %, hvis indkomsterne ikke stiger, og 20 % med 2 % årlig realvækst" in text
+    none_yet = pd.DataFrame([("subsidy_tenants", "2023-02", "", 0.0, False)],
+                            columns=["indicator", "period", "breakdown", "value", "suppressed"])
+    text = spor4.projection_reading(spor4.Figures(none_yet, "2023-02"), load_params())
+    assert "endnu bor ingen lejere" in text and "0 lejere" not in text

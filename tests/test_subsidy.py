@@ -102,9 +102,14 @@ def test_projection_counts_tenants_below_norm_year_by_year():
     assert flat.loc["2031", "below_norm"] == 1
     grow = proj[proj["scenario"] == "growth_2pct"].set_index("year")
     assert grow.loc["2033", "share_below_norm"] <= flat.loc["2033", "share_below_norm"]
+    # The median disposable amount falls with the step-down even though nobody crosses the norm:
+    # 2024 (full subsidy): (3.882,50 + 5.382,50) / 2 = 4.632,50; 2031 (none): (2.500 + 4.000) / 2 = 3.250.
+    assert flat.loc["2024", "disposable_median"] == pytest.approx(4632.5)
+    assert flat.loc["2031", "disposable_median"] == pytest.approx(3250.0)
     rows = s.subsidy_indicators(tenancies, income, pd.Period("2024-06", freq="M"), P)
     assert set(rows["indicator"]) == {"subsidy_tenants", "subsidy_projection_base", "subsidy_projection_below_norm",
-                                      "subsidy_projection_below_norm_share", "state_subsidy_full_monthly"}
+                                      "subsidy_projection_below_norm_share", "subsidy_projection_disposable_median",
+                                      "state_subsidy_full_monthly"}
 
 
 def test_yearly_view_of_the_schedule():

@@ -166,6 +166,9 @@ STEPS: tuple[Step, ...] = (
          report="status_memo", formats=("html", "docx")),
     Step("capacity_forecast", "reports/capacity_forecast.ipynb", ("assemble",),
          outputs=("{build}/out/capacity_forecast.html",), report="capacity_forecast", formats=("html",)),
+    # The analysts' document beside the two management reports: catalogue, parameters, method notes.
+    Step("technical_appendix", "reports/technical_appendix.ipynb", ("assemble",),
+         outputs=("{build}/out/technical_appendix.html",), report="technical_appendix", formats=("html",)),
 )
 
 

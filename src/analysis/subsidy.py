@@ -135,9 +135,11 @@ def projection(tenancies: pd.DataFrame, income: pd.DataFrame, month: pd.Period, 
             amount = disposable(known["net_income"] * (1 + float(growth)) ** k, known["housing_benefit"], subsidy[k],
                                 known["rent"], known["utilities"])
             below = int((~sufficient(amount, norm).astype(bool)).sum())
+            # The median shows the step-down even where no tenant crosses the norm (the share cannot move then).
             rows.append({"year": str(at.year), "scenario": scenario_label(float(growth)), "growth": float(growth),
                          "tenants": len(known), "below_norm": below,
-                         "share_below_norm": below / len(known) if len(known) else np.nan})
+                         "share_below_norm": below / len(known) if len(known) else np.nan,
+                         "disposable_median": float(amount.median()) if len(known) else np.nan})
     return pd.DataFrame(rows)
 
 
@@ -150,6 +152,7 @@ def subsidy_indicators(tenancies: pd.DataFrame, income: pd.DataFrame, month: pd.
         rows.append(indicator_row("subsidy_projection_below_norm", r.year, r.scenario, r.below_norm))
         if r.tenants:
             rows.append(indicator_row("subsidy_projection_below_norm_share", r.year, r.scenario, r.share_below_norm))
+            rows.append(indicator_row("subsidy_projection_disposable_median", r.year, r.scenario, r.disposable_median))
     annual = float(params["state_subsidy.annual_amount_pl2021"])
     for year in sorted(proj["year"].astype(int).unique()):
         rows.append(indicator_row("state_subsidy_full_monthly", str(year), ALL,

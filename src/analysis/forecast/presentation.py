@@ -71,7 +71,9 @@ def comparison_table(yearly: pd.DataFrame, year: str, params) -> pd.DataFrame:
         cell = lambda m: f"{fmt.number(part.loc[m, 'median'])} ({_interval(part.loc[m, 'lo80'], part.loc[m, 'hi80'])})"
         gap = part.loc["places_110_gap", "median"]
         rows.append({"Scenarie": label, "§ 110-pladser": cell("places_110_needed"), "§ 107-pladser": cell("places_107_needed"),
-                     "Boliger": cell("dwellings_needed"), "Forskel § 110 mod i dag": ("+" if gap > 0 else "") + fmt.number(gap)})
+                     "Boliger": cell("dwellings_needed"),
+                     "§ 110-pladser mod i dag": f"{fmt.number(abs(gap))} {'flere' if gap > 0 else 'færre'}"
+                     if round(gap) else "det samme"})
     return pd.DataFrame(rows)
 
 
@@ -95,28 +97,17 @@ def yearly_table(yearly: pd.DataFrame, scenario: str, measures: tuple[str, ...])
     })
 
 
-def support_table(yearly: pd.DataFrame, scenario: str) -> pd.DataFrame:
-    """New and active support courses per method and year (median, 80 %)."""
-    part = full_years(yearly)
-    part = part[(part["scenario"] == scenario) & part["measure"].isin(["support_starts", "support_active"])]
-    rows = []
-    for (year, method), block in part.groupby(["period", "breakdown"], sort=True):
-        b = block.set_index("measure")
-        rows.append({"År": year, "Metode": METHODS_DA.get(method, method),
-                     "Nye forløb": f"{fmt.number(b.loc['support_starts', 'median'])} ({_interval(b.loc['support_starts', 'lo80'], b.loc['support_starts', 'hi80'])})",
-                     "Aktive ved årets udgang": fmt.number(b.loc["support_active", "median"])})
-    return pd.DataFrame(rows)
-
-
 def scenario_chart(monthly: pd.DataFrame, measure: str, params, title: str, ylabel: str,
-                   observed: pd.DataFrame | None = None, band: str = "80") -> Figure:
-    """Median per scenario with its interval band; the observed history in black."""
+                   observed: pd.DataFrame | None = None, band: str = "80",
+                   today: tuple[float, str] | None = None) -> Figure:
+    """Median per scenario with its interval band; the observed history in black; ``today`` (value, label)
+    as a dotted line, e.g. today's places."""
     from analysis.report import charts
 
     data = monthly[(monthly["measure"] == measure) & (monthly["breakdown"] == "")].copy()
     data["Scenarie"] = data["scenario"].map(short_labels(params))
     return charts.band_chart(data, "period", "median", f"lo{band}", f"hi{band}", hue="Scenarie", title=title,
-                             ylabel=ylabel, band_label=f"{band} %-interval", observed=observed)
+                             ylabel=ylabel, band_label=f"{band} %-interval", observed=observed, reference=today)
 
 
 def observed_stock(flows: pd.DataFrame, months: int = 24) -> pd.DataFrame:
@@ -137,31 +128,15 @@ def scenario_alt(monthly: pd.DataFrame, measure: str, params, unit: str) -> str:
             f"I {fmt.period(data['period'].max())}: " + "; ".join(parts) + ".")
 
 
-def cost_table(costs: pd.DataFrame, history_costs: pd.DataFrame, params, scenario: str, from_year: int) -> pd.DataFrame:
-    """Per year: net municipal cost under the old rule and the rules in force, and the difference (mio. kr.)."""
-    mio = lambda v: fmt.number(v / 1e6, 1)
-    hist = history_costs[history_costs["year"] >= from_year].groupby("year")[["gross", "net_old", "net_new", "extra_cost"]].sum()
-    rows = [{"År": str(y), "Kilde": "Registre", "Bruttoudgift": mio(r.gross), "Netto, gammel regel": mio(r.net_old),
-             "Netto, nye regler": mio(r.net_new), "Meromkostning": mio(r.extra_cost)} for y, r in hist.iterrows()]
-    total = costs[(costs["scenario"] == scenario) & (costs["breakdown"] == "total")]
-    wide = total.pivot(index="period", columns="measure", values="median")
-    band = total[total["measure"] == "cost_extra_cost"].set_index("period")
-    label = scenario_labels(params)[scenario]
-    last_history = int(hist.index.max()) if len(hist) else -1
-    for year, r in wide.iterrows():
-        if int(year) <= last_history:
-            continue
-        rows.append({"År": year, "Kilde": label, "Bruttoudgift": mio(r["cost_gross"]), "Netto, gammel regel": mio(r["cost_net_old"]),
-                     "Netto, nye regler": mio(r["cost_net_new"]),
-                     "Meromkostning": f"{mio(r['cost_extra_cost'])} ({mio(band.loc[year, 'lo80'])} til {mio(band.loc[year, 'hi80'])})"})
-    return pd.DataFrame(rows)
-
-
-def cost_by_area(costs: pd.DataFrame, scenario: str, year: str) -> pd.DataFrame:
-    """One year's gross, reimbursement and net cost per area under both rules (mio. kr.)."""
+def cost_by_area(costs: pd.DataFrame, scenario: str, year: str, factor: float = 1.0) -> pd.DataFrame:
+    """One year's gross, reimbursement and net cost per area under both rules (mio. kr.), times ``factor``
+    (to the budget table's price level)."""
     part = costs[(costs["scenario"] == scenario) & (costs["period"] == year)]
     wide = part.pivot(index="breakdown", columns="measure", values="median")
-    mio = lambda v: fmt.number(v / 1e6, 1) if pd.notna(v) else fmt.MISSING
+    if "total" in wide.index:  # the total carries gross and net only: its reimbursement is the difference
+        wide.loc["total", "cost_reimbursement_old"] = wide.loc["total", "cost_gross"] - wide.loc["total", "cost_net_old"]
+        wide.loc["total", "cost_reimbursement_new"] = wide.loc["total", "cost_gross"] - wide.loc["total", "cost_net_new"]
+    mio = lambda v: fmt.number(v * factor / 1e6, 1) if pd.notna(v) else fmt.MISSING
     return pd.DataFrame([{
         "Område": AREAS_DA.get(area, area), "Brutto": mio(r.get("cost_gross")),
         "Refusion, gammel regel": mio(r.get("cost_reimbursement_old")), "Refusion, nye regler": mio(r.get("cost_reimbursement_new")),
@@ -169,23 +144,31 @@ def cost_by_area(costs: pd.DataFrame, scenario: str, year: str) -> pd.DataFrame:
     } for area, r in wide.reindex(list(AREAS_DA)).dropna(how="all").iterrows()])
 
 
-def extra_cost_chart(costs: pd.DataFrame, params) -> Figure:
-    from analysis.report import charts
+def _lever_text(label: str, key: str, value) -> str:
+    """One lever in words: factors as "× 0,7 af basis", switches as "ja", counts as they are."""
+    if isinstance(value, bool):
+        return f"{label}: {'ja' if value else 'nej'}"
+    if key.endswith("_factor"):
+        return f"{label}: {fmt.number(value, 2 if round(value, 1) != value else 1)} gange basis"
+    if value is None:
+        return f"{label}: som estimeret"
+    return f"{label}: {danish_params.value_text(value)}"
 
-    data = costs[(costs["breakdown"] == "total") & (costs["measure"] == "cost_extra_cost")].copy()
-    data["Scenarie"] = data["scenario"].map(short_labels(params))
-    data["mio"] = data["median"] / 1e6
-    return charts.bar_chart(data, "period", "mio", hue="Scenarie", title="Meromkostning ved de nye refusionsregler",
-                            ylabel="Mio. kr. pr. år", decimals=1, labels=False)
 
+def scenario_levers(params, with_ids: bool = False) -> pd.DataFrame:
+    """The scenarios as the parameter file defines them, with the levers' Danish names (``scenarios.levers_da``).
 
-def scenario_levers(params) -> pd.DataFrame:
-    """The scenarios as the parameter file defines them, in Danish."""
+    ``with_ids`` adds the scenario id and the parameter names, for the analysts' appendix.
+    """
+    names = params["scenarios.levers_da"]
     rows = []
     for name, s in load_scenarios(params).items():
-        given = params["scenarios.definitions"][name] or {}
-        levers = [f"{key} = {danish_params.value_text(value)}" for key, value in given.items() if key != "label_da"]
-        rows.append({"Scenarie": s.label_da, "Id": name, "Ændringer i forhold til basis": "; ".join(levers) or "ingen"})
+        given = {k: v for k, v in (params["scenarios.definitions"][name] or {}).items() if k != "label_da"}
+        levers = [_lever_text(names.get(key, key), key, value) for key, value in given.items()]
+        row = {"Scenarie": s.label_da, "Ændringer i forhold til basis": "; ".join(levers) or "ingen"}
+        if with_ids:
+            row |= {"Id": name, "Parametre": "; ".join(f"{k} = {danish_params.value_text(v)}" for k, v in given.items())}
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

@@ -87,36 +87,6 @@ class Memo:
 # ---- system view ---------------------------------------------------------------------------------------
 
 
-def system_table(memo: Memo, months: int = 24) -> pd.DataFrame:
-    """Stock, inflow split and outflow split month by month (newest first)."""
-    return pd.DataFrame([{"Måned": fmt.period(p), **{label: memo.text(ind, p, b) for (ind, b), label in SYSTEM_SERIES.items()}}
-                         for p in reversed(memo.history[-months:])])
-
-
-KEY_FIGURES = {
-    ("persons_in_shelter", ""): "Borgere på herberg ved månedens udgang",
-    ("inflow", ""): "Tilgang (forløb startet)",
-    ("inflow", "new"): "heraf nye borgere",
-    ("outflow", ""): "Afgang (forløb afsluttet)",
-    ("outflow", "to_housing"): "heraf til bolig",
-}
-
-
-def system_key_figures(memo: Memo) -> pd.DataFrame:
-    """The month's headline figures with month-on-month and year-on-year changes (arrows).
-
-    A change is shown only where both months are published unsuppressed, so an
-    arrow can never reveal a hidden small count.
-    """
-    before, year_ago = period_label(memo.month - 1), period_label(memo.month - 12)
-    return pd.DataFrame([{
-        "": label,
-        fmt.period(memo.m): memo.text(ind, None, b),
-        f"Ændring fra {fmt.period(before)}": fmt.change(memo.value(ind, None, b), memo.value(ind, before, b)),
-        f"Ændring fra {fmt.period(year_ago)}": fmt.change(memo.value(ind, None, b), memo.value(ind, year_ago, b)),
-    } for (ind, b), label in KEY_FIGURES.items()])
-
-
 def system_chart(memo: Memo) -> pd.DataFrame:
     """Stock in one chart, the flow components in another (different scales)."""
     stock = {k: v for k, v in SYSTEM_SERIES.items() if k[0] == "persons_in_shelter"}
@@ -135,14 +105,16 @@ def system_alt(memo: Memo) -> str:
 
 
 def dwellings_table(memo: Memo) -> pd.DataFrame:
-    """Dwellings received by rent band: month, same month last year, year to date and the same period last year."""
-    last_year = period_label(memo.month - 12)
+    """Dwellings received by rent band: month, the month before (the status text quotes it), same month last
+    year, year to date and the same period last year."""
+    last_year, before = period_label(memo.month - 12), period_label(memo.month - 1)
     rows = []
     for band, label in RENT_BAND_DA.items():
         ytd, ytd_before = memo.value("dwellings_received_ytd", None, band), memo.value("dwellings_received_ytd", last_year, band)
         rows.append({
             "Husleje pr. md. (ekskl. forbrug)": label,
             fmt.period(memo.m): memo.text("dwellings_received", None, band),
+            fmt.period(before): memo.text("dwellings_received", before, band),
             fmt.period(last_year): memo.text("dwellings_received", last_year, band),
             f"År til dato {memo.month.year}": fmt.number(ytd),
             f"Samme periode {memo.month.year - 1}": fmt.number(ytd_before),
@@ -153,14 +125,6 @@ def dwellings_table(memo: Memo) -> pd.DataFrame:
 
 def dwellings_chart(memo: Memo) -> pd.DataFrame:
     return memo.series({("dwellings_received", b): label for b, label in RENT_BAND_DA.items() if b})
-
-
-def dwellings_yearly(memo: Memo) -> pd.DataFrame:
-    """Dwellings received per calendar year by band (the current year to date)."""
-    years = sorted({p[:4] for p in memo.history})
-    return pd.DataFrame([{"År": y + (" (år til dato)" if y == str(memo.month.year) else ""),
-                          **{label: memo.text("dwellings_received", y, b) for b, label in RENT_BAND_DA.items()}}
-                         for y in years])
 
 
 def subsidised_table(memo: Memo, params: Params) -> pd.DataFrame:
@@ -174,16 +138,18 @@ def subsidised_table(memo: Memo, params: Params) -> pd.DataFrame:
     }])
 
 
-def permanent_subsidy_table(memo: Memo, params: Params) -> pd.DataFrame:
+def permanent_subsidy_text(memo: Memo, params: Params) -> str:
+    """New-build with the permanent subsidy in one sentence; "none yet" instead of an empty table."""
     reduction, ceiling = params["permanent_subsidy.monthly_reduction"], params["permanent_subsidy.rent_ceiling"]
+    count = memo.value("permanent_subsidy_dwellings")
+    head = (f"**Nybyggeri med permanent huslejetilskud.** Tilskuddet sænker huslejen med ca. {fmt.kr(reduction)} om "
+            f"måneden; efter tilskuddet må huslejen højst være {fmt.kr(ceiling)} om måneden.")
+    if count == 0:  # NaN (suppressed or absent) is not "none": then the count is shown as published below
+        return head + " Der er endnu ikke modtaget boliger med permanent huslejetilskud.\n"
     median = "permanent_subsidy_rent_median"
-    return pd.DataFrame([
-        {"": "Boliger med permanent huslejetilskud modtaget", "Værdi": memo.text("permanent_subsidy_dwellings")},
-        {"": "Husleje før tilskud, median", "Værdi": fmt.kr(memo.value(median, None, "before_reduction"))},
-        {"": f"Husleje efter tilskud (− {fmt.kr(reduction)}), median", "Værdi": fmt.kr(memo.value(median, None, "after_reduction"))},
-        {"": "Huslejeloft efter tilskud", "Værdi": fmt.kr(ceiling)},
-        {"": "Boliger over loftet efter tilskud", "Værdi": memo.text("permanent_subsidy_above_ceiling")},
-    ])
+    return (head + f" Modtaget: {memo.text('permanent_subsidy_dwellings')} boliger; median husleje før tilskud "
+            f"{fmt.kr(memo.value(median, None, 'before_reduction'))}, efter {fmt.kr(memo.value(median, None, 'after_reduction'))}; "
+            f"{memo.text('permanent_subsidy_above_ceiling')} ligger over loftet efter tilskuddet.\n")
 
 
 # ---- spor 2 --------------------------------------------------------------------------------------------
@@ -223,15 +189,12 @@ def places_chart(memo: Memo) -> pd.DataFrame:
     return memo.series({("shelter_places", p): label for p, label in PARAGRAPH_DA.items()})
 
 
-def ownership_table(memo: Memo) -> pd.DataFrame:
+def occupancy_text(memo: Memo) -> str:
+    """The § 110 occupancy now and a year ago, in a sentence (a chart of one line said no more)."""
     year_ago = period_label(memo.month - 12)
-    return pd.DataFrame([{"Ejerform": label, fmt.period(year_ago): memo.text("shelter_places_by_ownership", year_ago, o),
-                          fmt.period(memo.m): memo.text("shelter_places_by_ownership", None, o)}
-                         for o, label in PROVIDER_DA.items()])
-
-
-def occupancy_chart(memo: Memo) -> pd.DataFrame:
-    return memo.series({("shelter_occupancy", ""): "Belægning § 110"})
+    return (f"Belægningen på § 110-herbergerne (overnatninger i forhold til pladser gange dage) var "
+            f"{memo.text('shelter_occupancy', share=True)} i {fmt.period(memo.m)} mod "
+            f"{memo.text('shelter_occupancy', year_ago, share=True)} i {fmt.period(year_ago)}.\n")
 
 
 def conversion_table(memo: Memo, shelters: pd.DataFrame) -> pd.DataFrame:
@@ -258,13 +221,12 @@ def support_table(memo: Memo) -> pd.DataFrame:
                          for b, label in METHOD_DA.items()])
 
 
-def support_provider_table(memo: Memo) -> pd.DataFrame:
-    return pd.DataFrame([{"Leverandør": label, "Aktive forløb ultimo": memo.text("support_active_by_provider", None, b)}
-                         for b, label in PROVIDER_DA.items()])
-
-
-def support_chart(memo: Memo) -> pd.DataFrame:
-    return memo.series({("support_active", b): label for b, label in METHOD_DA.items() if b})
+def support_provider_text(memo: Memo) -> str:
+    """Active support courses by provider in a sentence (a table of four numbers said no more)."""
+    plural = {"kommunal": "kommunale", "selvejende": "selvejende", "privat": "private"}
+    parts = [f"{memo.text('support_active_by_provider', None, b)} af {plural[b]}" for b in plural]
+    return (f"Af de {memo.text('support_active_by_provider')} aktive bostøtteforløb ved månedens udgang leveres "
+            f"{', '.join(parts[:-1])} og {parts[-1]} leverandører.\n")
 
 
 # ---- spor 5 --------------------------------------------------------------------------------------------
@@ -275,38 +237,57 @@ def pilot_chart(memo: Memo, params: Params) -> pd.DataFrame:
     start = period_label(pd.Period(pd.Timestamp(str(params["pilot.start_date"])), "M"))
     periods = [p for p in memo.history if p >= start]
     data = memo.series({("pilot_referred", ""): "Indstillet", ("pilot_moved_in", ""): "Flyttet ind"}, periods)
-    target = pd.DataFrame({"period": periods, "serie": f"Mål: {params['targets.pilot_places']} borgere",
+    target = pd.DataFrame({"period": periods, "serie": f"Pladser ad gangen: {params['targets.pilot_places']}",
                            "value": float(params["targets.pilot_places"])})
     return pd.concat([data, target], ignore_index=True)
+
+
+def pilot_text(memo: Memo, params: Params) -> str:
+    """The pilot's target read right: the places are the places in use at once, referrals can exceed them."""
+    places = params["targets.pilot_places"]
+    return (f"Pilotprojektet har {places} udslusningsboliger ad gangen. Flere borgere end {places} kan derfor være "
+            f"indstillet over tid, når nogle flytter videre; {memo.text('pilot_referred')} er indstillet i alt, "
+            f"{memo.text('pilot_moved_in')} er flyttet ind.\n")
 
 
 def pilot_alt(memo: Memo, params: Params) -> str:
     return (f"Linjediagram: akkumuleret antal borgere indstillet til pilotprojektet og flyttet ind fra "
             f"{fmt.date(params['pilot.start_date'])} til {fmt.period(memo.m)}; ved udgangen af {fmt.period(memo.m)} "
-            f"{memo.text('pilot_referred')} indstillet og {memo.text('pilot_moved_in')} flyttet ind mod et mål på "
-            f"{params['targets.pilot_places']}.")
+            f"{memo.text('pilot_referred')} indstillet og {memo.text('pilot_moved_in')} flyttet ind; pilotprojektet "
+            f"har {params['targets.pilot_places']} pladser ad gangen.")
 
 
 def discharge_table(memo: Memo) -> pd.DataFrame:
-    return pd.DataFrame([{"Udskrivningsgrund": label, fmt.period(memo.m): memo.text("discharges_cph_own_shelters", None, c),
-                          "Seneste 12 måneder": memo.text("discharges_cph_own_shelters_12m", None, c)}
-                         for c, label in DISCHARGE_DA.items()])
-
-
-def frequent_users_table(memo: Memo, months: int = 12) -> pd.DataFrame:
-    return pd.DataFrame([{"Måned": fmt.period(p), "Borgere med mange forløb": memo.text("frequent_users", p),
-                          "Indskrivninger": memo.text("frequent_user_admissions", p),
-                          "Udskrivninger": memo.text("frequent_user_discharges", p)}
-                         for p in reversed(memo.history[-months:])])
-
-
-def episodes_12m_table(memo: Memo) -> pd.DataFrame:
-    """All episodes ended in the last 12 months by discharge category (the whole system, every municipality)."""
-    rows = [{"Udskrivningsgrund": label, "Afsluttede forløb": memo.text("episodes_ended_12m", None, c)}
+    """Discharge reasons: Copenhagen citizens on the municipality's own shelters (month, 12 months) beside all
+    episodes on every shelter (12 months). The two populations differ, so "Andet herberg" can be small in one and
+    large in the other: moves between shelters happen mostly on the private and self-governing shelters."""
+    own, everyone = "Egne herberger, københavnere", "Alle herberger, alle borgere"
+    rows = [{"Udskrivningsgrund": label, f"{own}: {fmt.period(memo.m)}": memo.text("discharges_cph_own_shelters", None, c),
+             f"{own}: seneste 12 mdr.": memo.text("discharges_cph_own_shelters_12m", None, c),
+             f"{everyone}: seneste 12 mdr.": memo.text("episodes_ended_12m", None, c)}
             for c, label in DISCHARGE_DA.items()]
-    rows.append({"Udskrivningsgrund": "Forløbslængde, median (døgn)",
-                 "Afsluttede forløb": memo.text("episode_length_median_12m")})
     return pd.DataFrame(rows)
+
+
+def discharge_text(memo: Memo) -> str:
+    """What a reader must know to read the discharge table: the unknown share and the median episode length."""
+    unknown, total = memo.value("episodes_ended_12m", None, "ukendt"), memo.value("episodes_ended_12m")
+    share = fmt.pct(unknown / total) if total and total > 0 and unknown == unknown else fmt.MISSING
+    return (f"»Ukendt« er udskrivninger, hvor herberget ikke har registreret en grund ({share} af alle afsluttede "
+            "forløb de seneste 12 måneder). Andelen er for høj til, at fordelingen på de øvrige grunde kan læses som "
+            "sikker; forvaltningen følger op med herbergerne om registreringen. Et afsluttet forløb varede i median "
+            f"{memo.text('episode_length_median_12m')} døgn. De to første kolonner tæller udskrivninger fra "
+            "kommunens egne herberger; den sidste tæller forløb, og et forløb, der fortsætter på et andet herberg, er "
+            "ikke afsluttet. Derfor er »Andet herberg« stor i de første kolonner og næsten nul i den sidste.\n")
+
+
+def frequent_users_text(memo: Memo) -> str:
+    """The frequent users this month and a year ago in a sentence (a 12-row table repeated the same three figures)."""
+    year_ago = period_label(memo.month - 12)
+    return (f"**Borgere med mange forløb.** {memo.text('frequent_users')} borgere har haft mindst tre herbergsforløb det "
+            f"seneste år ({memo.text('frequent_users', year_ago)} for et år siden). I {fmt.period(memo.m)} stod de for "
+            f"{memo.text('frequent_user_admissions')} af {memo.text('inflow')} indskrivninger og "
+            f"{memo.text('frequent_user_discharges')} af {memo.text('outflow')} udskrivninger.\n")
 
 
 # ---- appendix ------------------------------------------------------------------------------------------

@@ -1,9 +1,12 @@
 """One chart style and the recurring chart types of the reports.
 
 Notebooks call these instead of repeating matplotlib code, so every figure has
-the same colour-blind-safe palette (Okabe–Ito), readable type, dark text on
-white (contrast well above WCAG AA) and Danish separators and month names on
-the axes. Each helper returns the Figure; pass it to
+the same colour-blind-safe palette, readable type, dark text on white and
+Danish separators and month names on the axes. Charts meet WCAG 2.1 AA for
+graphics: every series colour has at least 3:1 contrast against the white
+background (1.4.11), and no series is told apart by colour alone (1.4.1): each
+has its own marker and line style, and line charts name each series at its
+last point as well as in the legend. Each helper returns the Figure; pass it to
 :func:`analysis.report.show.figure` with an alt text.
 """
 from __future__ import annotations
@@ -22,9 +25,14 @@ from matplotlib.ticker import FuncFormatter
 
 from analysis.report import fmt
 
-# Okabe & Ito (2008), ordered so that the first colours have the most contrast
-# against white; the yellow comes last because thin yellow lines are hard to see.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#000000", "#F0E442"]
+# Okabe & Ito (2008) hues, the light ones (orange, sky blue, yellow, pink) darkened until each has
+# at least 3:1 contrast against white (WCAG 2.1 1.4.11); tests/test_report_charts.py checks it.
+PALETTE = ["#0072B2", "#D55E00", "#007A5A", "#9E4FA0", "#A6711F", "#4D4D4D", "#000000", "#005A8C"]
+# Shape and dash per series, so a series is known without its colour (WCAG 2.1 1.4.1).
+BAND_HATCHES = ["", "//", "\\\\", "..", "xx", "--"]
+BAR_HATCHES = ["", "///", "...", "xxx", "\\\\\\", "---"]
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+LINESTYLES = ["-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (3, 1, 1, 1, 1, 1)), "-", "--"]
 TEXT_COLOUR = "#1a1a1a"
 GRID_COLOUR = "#d9d9d9"
 FIGSIZE = (8.0, 4.5)
@@ -148,6 +156,35 @@ def _month_axis(ax: Axes, span_months: int) -> None:
     ax.xaxis.set_major_formatter(FuncFormatter(label))
 
 
+def series_style(i: int) -> dict[str, object]:
+    """Colour, marker and line style of the ``i``-th series: each differs from its neighbours in all three."""
+    return {"color": PALETTE[i % len(PALETTE)], "marker": MARKERS[i % len(MARKERS)],
+            "linestyle": LINESTYLES[i % len(LINESTYLES)]}
+
+
+def label_line_ends(ax: Axes, ends: list[tuple[object, float, str, str]], decimals: int = 0,
+                    percent: bool = False) -> None:
+    """Name each series at its last point (x, y, label, colour), nudged apart so labels never overlap.
+
+    A direct label lets a reader who cannot tell the colours apart read the
+    chart without matching legend symbols; the value is written with it.
+    """
+    if not ends:
+        return
+    low, high = ax.get_ylim()
+    gap = (high - low) * 0.06
+    placed: list[float] = []
+    for x, y, label, colour in sorted(ends, key=lambda e: e[1]):
+        target = max(y, placed[-1] + gap) if placed else y
+        placed.append(target)
+        value = fmt.pct(y, decimals) if percent else fmt.number(y, decimals)
+        ax.annotate(f"{label}: {value}", xy=(x, y), xytext=(x, target), textcoords="data", xycoords="data",
+                    fontsize="small", color=TEXT_COLOUR, va="center", ha="left", annotation_clip=False,
+                    bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": colour, "linewidth": 0.8})
+        ax.annotate("", xy=(x, y), xytext=(x, target))  # keeps the label's anchor in the layout
+    ax.margins(x=0.02)
+
+
 def _new_axes() -> tuple[Figure, Axes]:
     return plt.subplots(figsize=FIGSIZE, layout="constrained")
 
@@ -192,22 +229,47 @@ def line_chart(
     costs the memo ~0.6 s (it loads scipy.stats). A month given twice in one
     series is an error, not averaged.
     """
+    fig, ax = _new_axes()
+    _draw_lines(ax, df, x, y, hue, decimals, percent)
+    _finish(ax, title, "", ylabel, legend=hue is not None)
+    return fig
+
+
+def _draw_lines(ax: Axes, df: pd.DataFrame, x: str, y: str, hue: str | None, decimals: int = 0,
+                percent: bool = False) -> None:
+    """The lines of :func:`line_chart` on ``ax``: style per series, Danish month axis, line ends labelled."""
     data = df.assign(**{x: _as_dates(df[x])})
     repeated = data[data.duplicated([x] if hue is None else [x, hue])]
     if len(repeated):
         raise ValueError(f"line_chart: more than one {y!r} for {repeated.iloc[0][x]:%Y-%m}"
                          + ("" if hue is None else f" in {hue} {repeated.iloc[0][hue]!r}"))
-    fig, ax = _new_axes()
     levels = [None] if hue is None else list(data[hue].dropna().unique())
+    ends = []
     for i, level in enumerate(levels):
         part = (data if level is None else data[data[hue] == level]).dropna(subset=[x, y]).sort_values(x)
-        ax.plot(part[x], part[y], color=PALETTE[i % len(PALETTE)], label=None if level is None else str(level),
-                marker="o", markersize=4, linewidth=2, markeredgewidth=0.75, markeredgecolor="w")
+        style = series_style(i)
+        ax.plot(part[x], part[y], label=None if level is None else str(level), markersize=5, linewidth=2,
+                markeredgewidth=0.75, markeredgecolor="w", markevery=_marker_step(len(part)), **style)
+        if level is not None and len(part):
+            ends.append((part[x].iloc[-1], float(part[y].iloc[-1]), str(level), str(style["color"])))
     _month_axis(ax, len(data[x].unique()))
     format_axis(ax, "y", decimals, percent)
     ax.set_ylim(bottom=0)
-    _finish(ax, title, "", ylabel, legend=hue is not None)
-    return fig
+    if len(ends) > 1:
+        label_line_ends(ax, _short(ends), decimals, percent)
+
+
+def _marker_step(points: int) -> int:
+    """Every point marked on short series, every third on long ones (markers must not hide the line)."""
+    return 1 if points <= 13 else 3
+
+
+def _short(ends: list[tuple[object, float, str, str]]) -> list[tuple[object, float, str, str]]:
+    """Direct labels use the legend text up to its colon ("Tilgang: nye" -> "nye") or parenthesis."""
+    def short(label: str) -> str:
+        text = label.split(":", 1)[1] if ":" in label else label
+        return text.split(" (")[0].strip()
+    return [(x, y, short(label), colour) for x, y, label, colour in ends]
 
 
 def bar_chart(
@@ -223,6 +285,11 @@ def bar_chart(
     else:
         sns.barplot(data=df, x=x, y=y, hue=hue, ax=ax)
     format_axis(ax, "x" if horizontal else "y", decimals, percent)
+    if hue is not None:  # groups differ by hatching as well as colour
+        for i, bars in enumerate(ax.containers):
+            for bar in bars:
+                bar.set_hatch(BAR_HATCHES[i % len(BAR_HATCHES)])
+                bar.set_edgecolor("white")
     if labels:
         text = (lambda v: fmt.pct(v, decimals)) if percent else (lambda v: fmt.number(v, decimals))
         for bars in ax.containers:
@@ -234,24 +301,38 @@ def bar_chart(
 def band_chart(
     df: pd.DataFrame, x: str, y: str, lower: str, upper: str, hue: str | None = None, title: str = "",
     ylabel: str = "", band_label: str = "Usikkerhedsinterval", decimals: int = 0,
-    observed: pd.DataFrame | None = None,
+    observed: pd.DataFrame | None = None, reference: tuple[float, str] | None = None,
 ) -> Figure:
-    """Forecast lines with shaded intervals (``lower``–``upper``) per ``hue``; ``observed`` (same x, y) in black."""
+    """Forecast lines with shaded intervals (``lower``–``upper``) per ``hue``; ``observed`` (same x, y) in black.
+
+    ``reference`` (value, label) draws a dotted horizontal line, e.g. today's capacity. Bands are
+    hatched differently per series, so overlapping bands stay apart without colour.
+    """
     data = df.assign(**{x: _as_dates(df[x])})
     fig, ax = _new_axes()
     groups = data.groupby(hue, sort=False) if hue else [(None, data)]
+    ends = []
     for i, (key, part) in enumerate(groups):
-        colour = PALETTE[i % len(PALETTE)]
-        ax.fill_between(part[x], part[lower], part[upper], color=colour, alpha=0.2, linewidth=0,
+        style = series_style(i)
+        ax.fill_between(part[x], part[lower], part[upper], color=style["color"], alpha=0.15, linewidth=0,
+                        hatch=BAND_HATCHES[i % len(BAND_HATCHES)],
                         label=f"{band_label} ({key})" if key is not None else band_label)
-        ax.plot(part[x], part[y], color=colour, linewidth=2, label=str(key) if key is not None else y)
+        ax.plot(part[x], part[y], linewidth=2, markersize=5, markevery=max(1, len(part) // 8), markeredgecolor="w",
+                label=str(key) if key is not None else y, **style)
+        if key is not None and len(part):
+            ends.append((part[x].iloc[-1], float(part[y].iloc[-1]), str(key), str(style["color"])))
     span = data[x]
     if observed is not None:
         obs = observed.assign(**{x: _as_dates(observed[x])})
-        ax.plot(obs[x], obs[y], color=TEXT_COLOUR, linewidth=2, label="Observeret")
+        ax.plot(obs[x], obs[y], color=TEXT_COLOUR, linewidth=2.5, label="Observeret")
         span = pd.concat([span, obs[x]])
+    if reference is not None and reference[0] is not None and not pd.isna(reference[0]):  # unknown: no line
+        value, text = reference
+        ax.axhline(value, color=TEXT_COLOUR, linewidth=1.2, linestyle=(0, (1, 2)), label=text)
     _month_axis(ax, len(span.unique()))
     format_axis(ax, "y", decimals)
     ax.set_ylim(bottom=0)
+    if len(ends) > 1:
+        label_line_ends(ax, _short(ends), decimals)
     _finish(ax, title, "", ylabel, legend=True)
     return fig

@@ -231,11 +231,14 @@ def track_markdown(
     track: Mapping[str, Any], indicators: pd.DataFrame, month: pd.Period, min_count: int = 5,
     catalogue: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> str:
-    """One track of the status file as Markdown: heading, its delleverancer and the filled status text."""
-    parts = "\n".join(f"- {escape.inline(d)}" for d in track.get("delleverancer", []))
+    """One track of the status file as Markdown: heading, its delleverancer on one line and the filled status text.
+
+    One line, not a list: the printed memo has a page budget, and the sub-deliverables are labels, not reading.
+    """
+    parts = "; ".join(escape.inline(d) for d in track.get("delleverancer", []))
     status = escape.narrative(fill(str(track.get("status", "")), indicators, month, min_count, catalogue))
     title = escape.inline(track["titel"])
-    return f"## Spor {int(track['nr'])}: {title}\n\n**Delleverancer**\n\n{parts}\n\n**Status**\n\n{status}\n"
+    return f"## Spor {int(track['nr'])}: {title}\n\n*Delleverancer: {parts}.*\n\n{status}\n"
 
 
 @dataclass(frozen=True)

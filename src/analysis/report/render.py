@@ -172,6 +172,18 @@ def _front_matter(nb: nbformat.NotebookNode) -> dict[str, Any]:
     return (yaml.safe_load(match.group(1)) or {}) if match else {}
 
 
+def _metadata_block(markdown: str) -> dict[str, Any] | None:
+    """The fields of a Markdown output that is one YAML metadata block (None for any other output)."""
+    match = _FRONT_MATTER.fullmatch(markdown.strip() + "\n")
+    if match is None:
+        return None
+    try:
+        fields = yaml.safe_load(match.group(1))
+    except yaml.YAMLError:
+        return None
+    return fields if isinstance(fields, dict) else None
+
+
 def _checked_figures(markdown: str, figures: Path, where: str, inline: bool) -> tuple[str, list[str]]:
     """``markdown`` with each ``![…](figures/<name>.png)`` checked (and made a ``data:`` URI if ``inline``).
 
@@ -214,7 +226,11 @@ def _prepare(nb: nbformat.NotebookNode, renderer_label: str, figures: Path,
     and is refused. Error outputs are kept, so that the checks catch them.
 
     The front matter's document fields (title, lang, …) move to the metadata
-    file, overridden by ``metadata``; the raw cell keeps rendering options only.
+    file, overridden first by a metadata block the notebook displayed while it
+    ran (a Markdown output that is only ``---\\n<yaml>\\n---``: the title with the
+    month, which the front matter cannot know), then by ``metadata``; the raw
+    cell keeps rendering options only. Both renderers thus get one title from
+    one file, instead of pandoc's and Quarto's rules for competing blocks.
     Figures are inlined as ``data:`` URIs for the sandboxed fallback
     (``inline``); Quarto reads them from the copies :func:`_write_inputs` puts
     beside the notebook (inlining costs it about a second per format).
@@ -225,6 +241,7 @@ def _prepare(nb: nbformat.NotebookNode, renderer_label: str, figures: Path,
         nb.cells = nb.cells[1:]
     shown: list[str] = []
     texts: list[str] = []
+    run_fields: dict[str, Any] = {}
     for index, cell in enumerate(nb.cells, start=2 if front else 1):  # numbered as the executed notebook's cells
         where = f"cell {index}"
         if cell.cell_type == "markdown":
@@ -250,6 +267,10 @@ def _prepare(nb: nbformat.NotebookNode, renderer_label: str, figures: Path,
                                 where, ", ".join(sorted(dropped)))
                 if not data:
                     continue
+                fields = _metadata_block(data["text/markdown"])
+                if fields is not None:  # the title with the month, say: a document field, not text
+                    run_fields.update(fields)
+                    continue
                 text, found = _checked_figures(data["text/markdown"].replace(RENDERER_PLACEHOLDER, renderer_label),
                                                figures, where, inline)
                 shown += found
@@ -260,7 +281,7 @@ def _prepare(nb: nbformat.NotebookNode, renderer_label: str, figures: Path,
         cell.outputs = kept
     # document-css: false leaves out pandoc's default styles (code blocks and all): the house CSS replaces them.
     meta = {"lang": "da", "toc-title": "Indhold", "document-css": False,
-            **{k: v for k, v in front.items() if k not in _RENDER_KEYS}, **metadata}
+            **{k: v for k, v in {**front, **run_fields}.items() if k not in _RENDER_KEYS}, **metadata}
     if "title" not in meta:  # pandoc's HTML needs a <title>; without a title it would use the file name anyway
         meta["pagetitle"] = "Rapport"
     levels = [len(m.group(1)) for text in texts for m in _HEADING.finditer(text)]
@@ -296,9 +317,11 @@ def _quarto_front_matter(prepared: _Prepared) -> str:
     """
     options: dict[str, Any] = {
         "format": {
+            # The fallback's filter in both: Quarto gives Word the caption as an image's description (the filter
+            # gives it the alt text), and Quarto's minimal HTML has no <main> landmark (the filter adds one).
             "html": {"minimal": True, "embed-resources": True, "toc": prepared.toc, "html-math-method": "mathml",
-                     "include-in-header": "style.html", "notebook-links": False, "anchor-sections": False},
-            # Quarto gives Word the caption as an image's description; the fallback's filter gives it the alt text.
+                     "include-in-header": "style.html", "notebook-links": False, "anchor-sections": False,
+                     "filters": [{"path": LUA_FILTER.name, "at": "post-quarto"}]},
             "docx": {"toc": prepared.toc, "reference-doc": REFERENCE_DOCX.name,
                      "shift-heading-level-by": prepared.heading_shift, "notebook-links": False,
                      "filters": [{"path": LUA_FILTER.name, "at": "post-quarto"}]},

@@ -29,6 +29,8 @@ METHOD_LABELS = {"": "Alle", "CTI": "CTI", "ICM": "ICM", "ACT": "ACT", "SEL85": 
 PATHWAY_LABELS = {"": "Alle", "shelter": "Indstillet fra herberg", "other": "Anden vej"}
 EVALUATED = ("CTI", "ICM", "ACT")
 CURVES_FILE = Path("retention") / "km_method.parquet"
+CURVE_MIN_AT_RISK = 30  # a curve is drawn only while at least this many tenancies are still followed
+CURVE_MONTHS = 48  # and up to four years: the memo reads 6, 12 and 24 months
 
 
 @dataclass(frozen=True)
@@ -145,19 +147,20 @@ def retention_reading(figs: Figures, params: Mapping) -> str:
     lines += ["", takeaway(figs, evaluations)]
     p = figs.value("housing_retention_logrank_p", "method")
     if p is not None:
-        sure = "er statistisk sikker" if p < 0.05 else "er ikke statistisk sikker"
-        shown = "p < 0,001" if p < 0.001 else f"p = {fmt.number(p, 3)}"
-        lines += ["", f"Forskellen mellem bostøttemetoderne {sure} (log-rank-test, {shown})."]
+        sure = ("er for stor til at være tilfældig" if p < 0.05
+                else "kan være tilfældig; den er ikke statistisk sikker")
+        shown = "under 1 promille" if p < 0.001 else fmt.pct(p, 1)
+        lines += ["", f"Forskellen mellem bostøttemetoderne {sure} (sandsynligheden for at se så stor en forskel, "
+                      f"hvis metoderne var lige gode, er {shown})."]
     lines += [
         "",
         f"Inden for 12 måneder efter indflytning er {figs.pct('shelter_return_12m')} vendt tilbage til et § 110-herberg "
         f"(CTI: {figs.pct('shelter_return_12m', 'CTI')}). Dødsfald er regnet som en konkurrerende hændelse, "
         "ikke som en tilbagevenden.",
         "",
-        "*Sådan skal tallene læses:* Evalueringerne måler, hvor mange der bor i egen bolig ved forløbets afslutning. "
-        "Her måles, hvor mange der stadig bor i den anviste bolig 12 måneder efter indflytning; flytning til en anden "
-        "almindelig bolig og dødsfald tæller ikke som en tabt bolig. Målene ligner hinanden, men er ikke ens. "
-        "\"På niveau med\" betyder, at evalueringens tal ligger inden for den statistiske usikkerhed på det lokale tal.",
+        "Evalueringerne måler, hvor mange der bor i egen bolig ved forløbets afslutning, her måles, hvor mange der "
+        "stadig bor i den anviste bolig efter 12 måneder: målene ligner hinanden, men er ikke ens. »På niveau med« "
+        "betyder, at evalueringens tal ligger inden for usikkerheden på det lokale tal.",
     ]
     return "\n".join(lines)
 
@@ -199,25 +202,51 @@ def projection_years(figs: Figures) -> list[str]:
 
 
 def projection_reading(figs: Figures, params: Mapping) -> str:
-    """The step-down projection: how many subsidised tenants fall below the norm as the subsidy ends."""
+    """The step-down projection: what the subsidy's end does to today's subsidised tenants' disposable amount.
+
+    The share below the norm moves only for tenants whose margin to the norm is smaller than the subsidy
+    they lose; where nobody is that close, the share is the same in every year and scenario, and the text
+    says so and why, and shows the step-down in the median disposable amount instead.
+    """
     years = projection_years(figs)
-    scenarios = [scenario_label(float(g)) for g in params["payment.income_growth_scenarios"]]
+    growths = [float(g) for g in params["payment.income_growth_scenarios"]]
+    scenarios = [scenario_label(g) for g in growths]
     first_cut = pd.Period(params["state_subsidy.usable_from"], freq="M").year + int(params["state_subsidy.full_years"])
-    head = (f"{figs.count('subsidy_tenants')} lejere bor i dag i boliger med midlertidigt statsligt huslejetilskud. "
-            f"Tilskuddet er fuldt i {params['state_subsidy.full_years']} år og trappes derefter ned; de første "
-            f"nedtrapninger kommer tidligst i {first_cut}.")
+    head = (f"I dag bor {figs.count('subsidy_tenants')} lejere i boliger med midlertidigt statsligt huslejetilskud "
+            f"(af de {figs.count('subsidised_dwellings_allocated')} boliger, der er taget i brug siden ordningen "
+            "begyndte; de øvrige lejere er flyttet igen). Tilskuddet er fuldt i "
+            f"{params['state_subsidy.full_years']} år og trappes derefter ned; de første nedtrapninger kommer tidligst "
+            f"i {first_cut}.")
+    if figs.value("subsidy_tenants") == 0:  # before the scheme's first month: nothing to project yet
+        return (f"Ordningen med midlertidigt statsligt huslejetilskud kan bruges fra "
+                f"{fmt.date(params['state_subsidy.usable_from'])}; endnu bor ingen lejere i en bolig med tilskuddet, "
+                "så der er ingen betalingsevne at fremskrive.")
     if not years:
         return head + f" Fremskrivningen af deres betalingsevne er {NOT_YET}."
     now, end = years[0], years[-1]
     flat, best = scenarios[0], scenarios[-1]
-    best_growth = fmt.pct(float(params["payment.income_growth_scenarios"][-1]))
-    return (
-        head + f" Med deres nuværende indkomst er {figs.pct('subsidy_projection_below_norm_share', flat, now)} under "
-        f"normen i {now}. Når tilskuddet er udfaset ({end}), er det {figs.pct('subsidy_projection_below_norm_share', flat, end)}, "
-        f"hvis indkomsterne ikke stiger, og {figs.pct('subsidy_projection_below_norm_share', best, end)} med {best_growth} "
-        "årlig realvækst i indkomsten. Forskellen viser, hvor meget samarbejdet med BIF om at øge betalingsevnen "
-        "skal nå, før nedtrapningen begynder."
-    )
+    best_growth = fmt.pct(growths[-1])
+    base = figs.count("subsidy_projection_base", flat, now)
+    shares = {figs.value("subsidy_projection_below_norm_share", sc, y) for sc in scenarios for y in years}
+    full = figs.value("state_subsidy_full_monthly", "", now)
+    known = f" Fremskrivningen omfatter de {base}, hvis indkomst er registreret i måneden."
+    if len(shares) == 1:
+        share = f"{figs.pct('subsidy_projection_below_norm_share', flat, now)}"
+        step = (f"Andelen under normen er {share} i alle år og med alle tre antagelser om indkomsten: de lejere, der er "
+                "under normen, er det allerede med fuldt tilskud, og de øvrige har mere end tilskuddet "
+                f"({fmt.kr(full) if full is not None else NOT_YET} om måneden) til overs, så nedtrapningen flytter "
+                "ingen under normen.")
+    else:
+        step = (f"Med deres nuværende indkomst er {figs.pct('subsidy_projection_below_norm_share', flat, now)} under "
+                f"normen i {now}. Når tilskuddet er udfaset ({end}), er det "
+                f"{figs.pct('subsidy_projection_below_norm_share', flat, end)}, hvis indkomsterne ikke stiger, og "
+                f"{figs.pct('subsidy_projection_below_norm_share', best, end)} med {best_growth} årlig realvækst.")
+    median = (f" Nedtrapningen ses i rådighedsbeløbet: medianen er "
+              f"{figs.kr('subsidy_projection_disposable_median', flat, now)} om måneden i {now} og "
+              f"{figs.kr('subsidy_projection_disposable_median', flat, end)} i {end}, når tilskuddet er udfaset, hvis "
+              f"indkomsterne ikke stiger ({figs.kr('subsidy_projection_disposable_median', best, end)} med {best_growth} "
+              "årlig realvækst).")
+    return head + known + " " + step + median
 
 
 def step_figure(curves: pd.DataFrame, value: str = "survival", ylabel: str = "Andel der stadig bor i boligen",
@@ -229,10 +258,13 @@ def step_figure(curves: pd.DataFrame, value: str = "survival", ylabel: str = "An
 
     charts.apply_style()
     fig, ax = plt.subplots(figsize=charts.FIGSIZE, layout="constrained")
+    if "at_risk" in curves:  # a tail followed by a handful drops in steps that say nothing: stop before it
+        curves = curves[(curves["at_risk"] >= CURVE_MIN_AT_RISK) & (curves["months"] <= CURVE_MONTHS)]
     for i, (group, part) in enumerate(curves.groupby("group", sort=False)):
-        colour = charts.PALETTE[i % len(charts.PALETTE)]
+        style = charts.series_style(i)
+        colour = style["color"]
         ax.step(part["months"], part[value], where="post", color=colour, label=labels.get(group, group),
-                linestyle="--" if group == "" else "-")
+                linestyle=style["linestyle"], marker=style["marker"], markevery=max(1, len(part) // 6), markersize=5)
         if {"lower", "upper"} <= set(part.columns):
             ax.fill_between(part["months"], part["lower"], part["upper"], step="post", color=colour, alpha=0.15)
     for h in (6, 12, 24):
@@ -249,27 +281,30 @@ def step_figure(curves: pd.DataFrame, value: str = "survival", ylabel: str = "An
 
 def km_alt_text(figs: Figures, groups: list[str]) -> str:
     at12 = ", ".join(f"{METHOD_LABELS.get(g, g)} {figs.pct('housing_retention_12m', g)}" for g in groups)
-    return ("Kaplan–Meier-kurver: andelen af lejemål, der stadig er beboet af borgeren, måned for måned efter "
+    return ("Kurver: andelen af lejemål, der stadig er beboet af borgeren, måned for måned efter "
             f"indflytning, for hver bostøttemetode med 95 %-konfidensbånd. Efter 12 måneder: {at12}.")
 
 
 def projection_figure(figs: Figures, params: Mapping) -> Figure:
-    """Share of subsidised tenants below the norm per future year, one line per income-growth scenario."""
+    """Median disposable amount of today's subsidised tenants per future year, one line per income-growth
+    scenario, against the norm (a dotted line): the step-down shows even when nobody crosses the norm."""
     import matplotlib.pyplot as plt
 
     from analysis.report import charts
 
     charts.apply_style()
     fig, ax = plt.subplots(figsize=charts.FIGSIZE, layout="constrained")
-    t = figs.table[figs.table["indicator"] == "subsidy_projection_below_norm_share"]
+    t = figs.table[figs.table["indicator"] == "subsidy_projection_disposable_median"]
     for i, growth in enumerate(params["payment.income_growth_scenarios"]):
         part = t[t["breakdown"] == scenario_label(float(growth))].dropna(subset=["value"]).sort_values("period")
-        ax.plot(part["period"].astype(int), part["value"], marker="o", color=charts.PALETTE[i % len(charts.PALETTE)],
+        ax.plot(part["period"].astype(int), part["value"], **charts.series_style(i),
                 label=f"Realvækst i indkomst {fmt.pct(float(growth))} om året")
+    norm = float(params["payment.disposable_norm"])
+    ax.axhline(norm, color=charts.TEXT_COLOUR, linewidth=1.2, linestyle=(0, (1, 2)), label=f"Normen: {fmt.kr(norm)}")
     ax.set_xlabel("År")
-    ax.set_ylabel("Andel under rådighedsnormen")
-    ax.set_ylim(0, 1.02)
-    charts.format_axis(ax, "y", percent=True)
+    ax.set_ylabel("Rådighedsbeløb, median (kr./md.)")
+    ax.set_ylim(bottom=0)
+    charts.format_axis(ax, "y")
     charts.legend_below(ax)
     return fig
 
@@ -326,7 +361,7 @@ def show(ctx, indicators: pd.DataFrame) -> None:
     out.md("### Fastholdelse i egen bolig")
     out.md(retention_reading(figs, params))
     out.table(retention_table(figs, params),
-              caption=f"Boligfastholdelse (Kaplan–Meier) for borgere fra hjemløshed, {fmt.period(ctx.month_label)}")
+              caption=f"Andel der stadig bor i boligen, borgere fra hjemløshed, {fmt.period(ctx.month_label)}")
     curves_path = ctx.build_dir / CURVES_FILE
     curves = pd.read_parquet(curves_path) if curves_path.exists() else pd.DataFrame()
     if curves.empty:
@@ -334,14 +369,16 @@ def show(ctx, indicators: pd.DataFrame) -> None:
     else:
         groups = [g for g in curves["group"].unique() if g != ""]
         out.figure(step_figure(curves), "spor4_fastholdelse", alt=km_alt_text(figs, groups),
-                   caption="Andel der stadig bor i boligen efter indflytning, efter bostøttemetode (95 %-bånd)")
+                   caption=f"Andel der stadig bor i boligen efter indflytning, efter bostøttemetode (95 %-bånd); hver kurve "
+                           f"stopper, hvor færre end {CURVE_MIN_AT_RISK} lejemål stadig følges")
     out.md("### CTI-forløbet")
     out.md(cti_reading(figs, params))
     out.md("### Betalingsevne")
     out.md(payment_reading(figs, params))
     out.md(projection_reading(figs, params))
-    if projection_years(figs):
+    if projection_years(figs) and figs.value("subsidy_tenants"):
         out.figure(projection_figure(figs, params), "spor4_betalingsevne",
-                   alt="Linjer for andelen af lejere med midlertidigt statsligt huslejetilskud, der er under "
-                       "rådighedsnormen år for år, mens tilskuddet trappes ned, for hver antagelse om indkomstvækst.",
-                   caption="Fremskrevet andel under rådighedsnormen, efterhånden som tilskuddet trappes ned")
+                   alt="Linjer for rådighedsbeløbet (median) for lejere med midlertidigt statsligt huslejetilskud "
+                       "år for år, mens tilskuddet trappes ned, for hver antagelse om "
+                       "indkomstvækst, med normen som vandret linje.",
+                   caption="Fremskrevet rådighedsbeløb (median) for lejere med statsligt tilskud, mens tilskuddet trappes ned")

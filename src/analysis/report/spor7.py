@@ -27,8 +27,13 @@ def _with_band(figs: Figures, indicator: str, scenario: str, year: str) -> str:
     return fmt.number(v) + band
 
 
-def _mio(v: float | None) -> str:
-    return NOT_YET if v is None else f"{fmt.number(v / 1e6, 1)} mio. kr."
+def _gap_words(gap: float | None) -> str:
+    """``+61`` reads as "61 flere end i dag" (a sign in running text is easily missed)."""
+    if gap is None:
+        return ""
+    if round(gap) == 0:
+        return ": det samme som i dag"
+    return f": {fmt.number(abs(gap))} {'flere' if gap > 0 else 'færre'} end i dag"
 
 
 def _accuracy_line(indicators: pd.DataFrame, month: str) -> str:
@@ -45,36 +50,52 @@ def _accuracy_line(indicators: pd.DataFrame, month: str) -> str:
     return f"- {sentence}" if sentence else ""
 
 
-def headline_markdown(indicators: pd.DataFrame, month: str, horizon_end: str, refer_to_report: bool = True) -> str:
+def _places_text(figs: Figures, paragraph: str, horizon: str) -> str:
+    today = figs.value("shelter_places", paragraph)
+    gap_text = _gap_words(figs.value(f"forecast_places_{paragraph}_gap", "baseline", horizon))
+    return f" mod {fmt.number(today)} pladser i dag{gap_text}" if today is not None else gap_text
+
+
+def _cost_text(figs: Figures, year: str, factor: float, price_label: str) -> str:
+    """The extra cost in the budget year, baseline and the range over every scenario, at one price level."""
+    base = figs.value("reimbursement_extra_cost", "baseline", year)
+    if base is None:
+        return f"{NOT_YET}."
+    t = figs.table
+    cells = t[(t["indicator"] == "reimbursement_extra_cost") & (t["period"] == year)
+              & ~t["breakdown"].isin(["history"]) & t["value"].notna()]["value"]
+    spread = (f"; i de {len(cells)} scenarier fra {fmt.number(cells.min() * factor / 1e6, 1)} til "
+              f"{fmt.number(cells.max() * factor / 1e6, 1)} mio. kr." if len(cells) > 1 else "")
+    return f"{fmt.number(base * factor / 1e6, 1)} mio. kr. i basisscenariet{spread} ({price_label})."
+
+
+def headline_markdown(indicators: pd.DataFrame, month: str, horizon_end: str, refer_to_report: bool = True,
+                      price_factor: float = 1.0, price_label: str = "takstårets priser") -> str:
     """Danish bullet list of the Spor 7 figures for reference month ``month``.
 
-    The memo refers the reader on to the forecast report; the report itself does not.
+    The memo refers the reader on to the forecast report; the report itself does not. Costs are
+    multiplied by ``price_factor`` to the price level ``price_label`` names (the budget table's).
     """
     figs = Figures(indicators, month)
     if not indicators["indicator"].isin(FORECAST_IDS).any():
         return f"Kapacitetsprognosen er {NOT_YET} for {fmt.period(month)}."
     next_year = str(parse_month(month).year + 1)
     horizon = str(parse_month(horizon_end).year)
-    today = figs.value("shelter_places", "110")
-    gap = figs.value("forecast_places_110_gap", "baseline", horizon)
-    gap_text = f"; forskel til i dag {'+' if gap > 0 else ''}{fmt.number(gap)}" if gap is not None else ""
-    today_text = f" mod {fmt.number(today)} pladser i dag{gap_text}" if today is not None else gap_text
+    today_text = _places_text(figs, "110", horizon)
     reform = figs.value("forecast_places_110", "reform", horizon)
     reform_text = f" I reformscenariet: {fmt.number(reform)} pladser." if reform is not None else ""
     mase_text = _accuracy_line(indicators, month)
-    last_year = str(parse_month(month).year - 1)
-    before = figs.value("reimbursement_extra_cost", "history", last_year)
-    # Before the rules took effect the historical extra cost is zero by construction: say nothing.
-    before_text = f" (i {last_year}: {_mio(before)})" if before else ""
     lines = [
-        "Basisscenariet (det seneste års niveau, uden tendens):",
+        "Basisscenariet (det seneste års niveau, uden tendens); behov for pladser er gennemsnittet over året, "
+        "boliger og "
+        "bostøtte står i tabellen:",
         "",
         f"- Behov for § 110-pladser i {horizon}: {_with_band(figs, 'forecast_places_110', 'baseline', horizon)}"
         f"{today_text}.{reform_text}",
-        f"- Boliger til borgere fra herberg i {next_year}: "
-        f"{_with_band(figs, 'forecast_dwellings_needed', 'baseline', next_year)}.",
-        f"- Meromkostning ved de nye refusionsregler i {next_year}: "
-        f"{_mio(figs.value('reimbursement_extra_cost', 'baseline', next_year))}{before_text}.",
+        f"- Behov for § 107-pladser i {next_year}: {_with_band(figs, 'forecast_places_107', 'baseline', next_year)}"
+        f"{_places_text(figs, '107', next_year)}.",
+        f"- Meromkostning ved de nye refusionsregler i budgetåret {next_year}: "
+        f"{_cost_text(figs, next_year, price_factor, price_label)}",
         mase_text,
         "",
         "Scenarier, usikkerhed og forudsætninger: se rapporten *Kapacitetsprognose*." if refer_to_report else None,
@@ -83,5 +104,14 @@ def headline_markdown(indicators: pd.DataFrame, month: str, horizon_end: str, re
 
 
 def show(ctx, indicators: pd.DataFrame) -> None:
-    """Display the Spor 7 headline figures in the memo."""
-    out.md(headline_markdown(indicators, ctx.month_label, str(ctx.params["forecast.horizon_end"])))
+    """Display the Spor 7 headline figures and the needs against today's capacity in the memo."""
+    from analysis.report import budget
+
+    horizon = str(parse_month(str(ctx.params["forecast.horizon_end"])).year)
+    budget_year = budget.budget_years(ctx.month)[0]
+    out.md(headline_markdown(indicators, ctx.month_label, str(ctx.params["forecast.horizon_end"]),
+                             price_factor=budget.price_factor(ctx.params, budget_year),
+                             price_label=f"faste {budget_year}-priser"))
+    if indicators["indicator"].isin(FORECAST_IDS).any():
+        out.table(budget.needs_table(indicators, ctx.month, horizon),
+                  caption="Basisscenariet: behov (median, 80 %-interval) mod kapacitet og tilgang i dag")

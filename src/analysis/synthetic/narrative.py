@@ -179,14 +179,37 @@ REFUSION_NOTE = (" Den nye refusionsmodel (lov nr. 482 af 12. maj 2023) gælder 
                  "beregningen af meromkostningerne.")
 
 
+# The overview's status word and next step per track (optional fields of the status file): February 2023 as the
+# memo's own text says it, later months a generic ongoing status.
+MEMO_OVERVIEW: tuple[tuple[str, str], ...] = (
+    ("Forsinket", "Tilskuddet kan bruges fra 1. marts 2023; ny udlejningsaftale med BL til godkendelse medio 2023."),
+    ("I gang", "Fælles screening af § 110-pladser med Gl. Køge Landevej; afklare skæve boliger med Økonomiforvaltningen."),
+    ("I gang", "Dialog med de selvejende herberger om levering af bostøtte fortsætter."),
+    ("I gang", "Analysen af CTI-indsatsen og borgernes betalingsevne gøres færdig."),
+    ("I gang", "Alle 50 pladser indstillet i løbet af foråret 2023; forløbsprogrammet fortsætter på Bocentret."),
+    ("Afsluttet", "Screeningen af § 110-pladser følges op; kvalitetsmodel for privat bostøtte udvikles."),
+    ("I gang", "Beregningerne indgår i budgetforslag til overførselssagen og Budget 2024."),
+)
+GENERIC_OVERVIEW: tuple[tuple[str, str], ...] = (
+    ("I gang", "Følge tilgangen af boliger i prisklassen og brugen af tilsagnet."),
+    ("I gang", "Omlægning af screenede § 110-pladser til § 107 forberedes."),
+    ("I gang", "Udvidelse af Housing First-bostøtte fortsætter."),
+    ("I gang", "Opfølgning på betalingsevnen, før tilskuddet trappes ned."),
+    ("I gang", "Indstilling til ledige udslusningsboliger fortsætter."),
+    ("I gang", "Dialogen med de selvejende herberger fortsætter."),
+    ("I gang", "Prognose og meromkostning opdateres til næste budget."),
+)
+
 def status(month: str) -> dict:
     """The narrative of one month: the memo's own text for February 2023, the generic text otherwise."""
     texts = list(MEMO_TEXT if month == MEMO_MONTH else GENERIC_TEXT)
+    overview = MEMO_OVERVIEW if month == MEMO_MONTH else GENERIC_OVERVIEW
     if month != MEMO_MONTH and month >= REFUSION_FROM:
         texts[6] += REFUSION_NOTE
     return {"spor": [
-        {"nr": nr, "titel": title, "delleverancer": list(parts), "status": text}
-        for nr, ((title, parts), text) in enumerate(zip(TRACKS, texts), start=1)
+        {"nr": nr, "titel": title, "delleverancer": list(parts), "status": text,
+         "status_kort": short, "naeste_skridt": step}
+        for nr, ((title, parts), text, (short, step)) in enumerate(zip(TRACKS, texts, overview), start=1)
     ]}
 
 
