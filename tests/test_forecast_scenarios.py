@@ -64,10 +64,18 @@ def test_scenario_table_shows_lever_values_in_danish():
     table = scenario_levers(load_params())
     assert list(table.columns) == ["Scenarie", "Ændringer i forhold til basis"]  # no ids for management
     words = table.set_index("Scenarie")["Ændringer i forhold til basis"]
-    assert words["Basis: tendenserne fortsætter"] == "ingen"
+    assert words["Basis: det seneste års niveau"] == "ingen"
     assert words["Høj tilgang"] == "Tilgang af nye borgere: 1,25 gange basis"
     reform = words["Reform: kortere ophold, konvertering og planlagte boliger"]
     assert "Screenede § 110-pladser omlægges til § 107: ja" in reform and "Ekstra boliger pr. år: 75" in reform
     analysts = scenario_levers(load_params(), with_ids=True).set_index("Id")["Parametre"]
     assert "convert_places = ja" in analysts["reform"] and "s107_referral_factor = 1,5" in analysts["reform"]
     assert analysts["high_inflow"] == "inflow_factor = 1,25"
+
+
+def test_every_lever_has_a_danish_name():
+    """A lever without one would print its parameter key to management."""
+    from analysis.forecast.scenarios import KNOBS
+    from analysis.params import load_params
+
+    assert set(KNOBS) - {"label_da"} <= set(load_params()["scenarios.levers_da"])
