@@ -47,3 +47,26 @@ def test_browser_check_sees_requests_the_page_makes(bad: Path):
     assert {"https://cdn.example.com/a.css", "http://cdnjs.example.org/require.js",
             "https://api.example.net/data"} <= set(result.requests)
     assert "<h1>Hej</h1>" in result.dom
+
+
+@pytest.mark.parametrize(("tag", "ok"), [
+    ('<a href="technical_appendix.html">Teknisk bilag</a>', True),
+    ('<a href="status_memo.docx">Word</a>', True),
+    ('<a href="./technical_appendix.html">x</a>', False),
+    ('<a href="../2023-01/technical_appendix.html">x</a>', False),
+    ('<a href="notes.html">x</a>', False),
+    ('<img src="technical_appendix.html" alt="x">', False),
+    ('<link rel="stylesheet" href="data_quality.html">', False),
+])
+def test_only_links_to_sibling_reports_are_allowed(tmp_path: Path, tag: str, ok: bool):
+    from analysis.report.checks import trust_problems_html
+
+    html = GOOD.replace("<h1>Notat</h1>", f"<h1>Notat</h1>{tag}")
+    assert (trust_problems_html(html) == []) is ok
+
+
+def test_sibling_reports_are_the_reports_a_run_publishes():
+    from analysis.pipeline import STEPS
+    from analysis.report.checks import SIBLING_REPORTS
+
+    assert SIBLING_REPORTS == {f"{s.report}.{fmt}" for s in STEPS if s.report for fmt in s.formats}

@@ -20,6 +20,10 @@ handler, no ``javascript:`` URL, no ``<meta http-equiv=refresh>``, no frames,
 objects or forms; a ``<script>`` only where the renderer puts one (pandoc's
 fallback: never; Quarto: its own, embedded as ``data:`` or with a ``quarto-``
 id). A Word file may hold no external relationship and no media but images.
+One exception: a link (``<a href>``, never a ``src``) may name another report
+published in the same folder by its bare file name (:data:`SIBLING_REPORTS`),
+as the memo's colophon names the technical appendix; following a link loads
+nothing when the page opens, and narrative or extract text cannot make links.
 """
 from __future__ import annotations
 
@@ -92,6 +96,9 @@ class _Scanner(HTMLParser):
             self.problems.append(f"renderer placeholder {RENDERER_PLACEHOLDER} was not replaced")
 
 
+# The reports a run publishes side by side (analysis.pipeline.STEPS, kept equal by a test).
+SIBLING_REPORTS = frozenset({"status_memo.html", "status_memo.docx", "capacity_forecast.html", "data_quality.html",
+                             "technical_appendix.html"})
 _REFERENCE_ATTRS = _URL_ATTRS | frozenset({"lowsrc", "dynsrc", "archive", "codebase", "classid", "profile", "usemap"})
 _IN_PAGE = re.compile(r"^(data:|#)", re.IGNORECASE)
 _SCRIPT_URL = re.compile(r"(java|vb)script:", re.IGNORECASE)
@@ -141,6 +148,8 @@ class _TrustScanner(HTMLParser):
             elif name in ("srcset", "imagesrcset"):
                 self.problems += [f"reference in <{tag} {name}> that is not data: or #anchor: {u[:80]}"
                                   for u in _srcset_urls(value)]
+            elif tag == "a" and name == "href" and url in SIBLING_REPORTS:
+                continue
             elif name in _REFERENCE_ATTRS and not _IN_PAGE.match(url) and not _EXTERNAL.match(value):  # older rule: //
                 self.problems.append(f"reference in <{tag} {name}> that is not data: or #anchor: {value[:80]!r}")
         self.problems += [f"reference in style attribute of <{tag}>: {u[:80]}" for u in _css_references(attr.get("style", ""))]
