@@ -70,3 +70,24 @@ def test_sibling_reports_are_the_reports_a_run_publishes():
     from analysis.report.checks import SIBLING_REPORTS
 
     assert SIBLING_REPORTS == {f"{s.report}.{fmt}" for s in STEPS if s.report for fmt in s.formats}
+
+
+@pytest.mark.parametrize(("target", "kind", "ok"), [
+    ("technical_appendix.html", "hyperlink", True),
+    ("https://example.invalid/x", "hyperlink", False),
+    ("../technical_appendix.html", "hyperlink", False),
+    ("technical_appendix.html", "image", False),
+    ("technical_appendix.html", "attachedTemplate", False),
+])
+def test_word_may_link_a_sibling_report_and_nothing_else(tmp_path: Path, target: str, kind: str, ok: bool):
+    import zipfile
+
+    from analysis.report.checks import trust_problems_docx
+
+    rel = (f'<Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+           f'{kind}" Target="{target}" TargetMode="External" />')
+    path = tmp_path / "r.docx"
+    with zipfile.ZipFile(path, "w") as docx:
+        docx.writestr("word/document.xml", "<w:document/>")
+        docx.writestr("word/_rels/document.xml.rels", f"<Relationships>{rel}</Relationships>")
+    assert (trust_problems_docx(path) == []) is ok

@@ -300,6 +300,13 @@ _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
 _EXTERNAL_REL = re.compile(r"<Relationship\b[^>]*\bTargetMode\s*=\s*[\"']External[\"'][^>]*>", re.IGNORECASE)
 
 
+def _sibling_link(relationship: str) -> bool:
+    """A hyperlink relationship to a sibling report by its bare file name (Word's form of the colophon's link)."""
+    target = re.search(r'\bTarget="([^"]*)"', relationship)
+    return (relationship.find("/relationships/hyperlink\"") > 0 and target is not None
+            and target.group(1) in SIBLING_REPORTS)
+
+
 def trust_problems_docx(path: Path) -> list[str]:
     """External relationships (links, remote templates and images), and parts that are not images or XML."""
     problems = []
@@ -307,7 +314,8 @@ def trust_problems_docx(path: Path) -> list[str]:
         for name in docx.namelist():
             if name.endswith(".rels"):
                 rels = docx.read(name).decode("utf-8", errors="replace")
-                problems += [f"external relationship in {name}: {r[:120]}" for r in _EXTERNAL_REL.findall(rels)]
+                problems += [f"external relationship in {name}: {r[:120]}" for r in _EXTERNAL_REL.findall(rels)
+                             if not _sibling_link(r)]
                 if "/aFChunk" in rels:
                     problems.append(f"imported chunk (altChunk) in {name}")
             elif name.startswith("word/media/"):
