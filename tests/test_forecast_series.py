@@ -20,6 +20,34 @@ def test_mase_scale_and_summary():
     assert mase_summary(e, 12).loc["a", "mase_h12"] == 1.0
 
 
+def test_mase_scale_window_includes_the_origin_month():
+    # The scale is the seasonal-naive error of the history up to and including the origin (position 13):
+    # |y12 - y0| = 2 and |y13 - y1| = 6, mean 4. The target y14 = 8 forecast as 0 gives 8 / 4 = 2.
+    y = pd.Series(np.zeros(16))
+    y[12], y[13], y[14] = 2.0, 6.0, 8.0
+    errors = rolling_backtest(y, {"zero": lambda origin, h: np.zeros(h)}, 2, [13])
+    assert errors[["h", "forecast", "actual", "error"]].values.tolist() == [[1, 0.0, 8.0, -8.0], [2, 0.0, 0.0, 0.0]]
+    assert errors["scaled_error"].tolist() == [2.0, 0.0]
+    assert errors["origin"].tolist() == ["13", "13"]
+
+
+def test_mase_scale_of_a_flat_or_too_short_history_is_unknown():
+    assert np.isnan(mase_scale(np.ones(20)))
+    assert np.isnan(mase_scale(np.arange(12.0)))  # no month has a year before it
+    assert mase_scale(np.arange(13.0)) == 12.0    # exactly one seasonal difference
+
+
+def test_mase_summary_at_a_horizon_uses_only_that_horizon():
+    e = pd.DataFrame({"method": ["a"] * 6 + ["b"] * 3, "origin": ["x", "x", "x", "y", "y", "y", "x", "x", "x"],
+                      "h": [1, 2, 3, 1, 2, 3, 1, 2, 3],
+                      "scaled_error": [0.0, 1.0, 2.0, 1.0, 3.0, 5.0, 1.0, 1.0, 4.0]})
+    s = mase_summary(e, 3)
+    assert s.loc["a", "mase_h3"] == 3.5 and s.loc["b", "mase_h3"] == 4.0     # (2 + 5) / 2 and 4
+    assert s.loc["a", "mase_h1_3"] == 2.0 and s.loc["b", "mase_h1_3"] == 2.0  # 12 / 6 and 6 / 3
+    assert s["origins"].to_dict() == {"a": 2, "b": 1}
+    assert mase_summary(e, 2).loc["a", "mase_h2"] == 2.0                       # (1 + 3) / 2
+
+
 def test_series_model_beats_seasonal_naive_on_a_trend():
     months = pd.date_range("2015-01-01", periods=96, freq="MS")
     rng = np.random.default_rng(0)

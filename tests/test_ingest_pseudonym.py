@@ -34,6 +34,7 @@ def test_person_id_is_truncated_hmac():
 @pytest.mark.parametrize("cpr, year", [
     ("6101901235", 1990), ("6101364235", 2036), ("6101374235", 1937), ("6101579235", 1957),
     ("6101575235", 2057), ("6101585235", 1858), ("6101000235", 1900), ("6101999235", 1999),
+    ("6101003235", 1900), ("6101369235", 2036), ("6101379235", 1937), ("6101578235", 2057), ("6101588235", 1858),
 ])
 def test_century_rule(cpr, year):
     assert birth_year(pd.Series([cpr])).item() == year
@@ -41,12 +42,29 @@ def test_century_rule(cpr, year):
 
 def test_persons_gender_from_last_digit():
     pseudonyms = Pseudonymiser(b"k")
-    pseudonyms.person_ids(pd.Series(["6101901235", "6502854322", None]))
+    ids = pseudonyms.person_ids(pd.Series(["6101901235", "6502854322", None]))
     pseudonyms.person_ids(pd.Series(["6101901235"]))
     persons = pseudonyms.persons()
     assert len(persons) == 2
     assert persons["person_id"].is_monotonic_increasing
-    assert sorted(persons["gender"]) == ["K", "M"]
+    # each person's own gender, not just the set of genders: odd last digit = male (…1235), even = female (…4322)
+    assert persons.set_index("person_id")["gender"].to_dict() == {ids.iloc[0]: "M", ids.iloc[1]: "K"}
+
+
+@pytest.mark.parametrize("last, gender", [(0, "K"), (1, "M"), (2, "K"), (8, "K"), (9, "M")])
+def test_gender_parity_at_every_last_digit(last, gender):
+    pseudonyms = Pseudonymiser(b"k")
+    pseudonyms.person_ids(pd.Series([f"610190123{last}"]))
+    assert pseudonyms.persons()["gender"].item() == gender
+
+
+@pytest.mark.parametrize("cpr, valid", [
+    ("0101901235", True), ("3101901235", True), ("3201901235", False), ("0001901235", False),  # day 01–31
+    ("6101901235", True), ("9101901235", True), ("6001901235", False), ("9201901235", False),  # replacement 61–91
+    ("0112901235", True), ("0113901235", False), ("0100901235", False),                         # month 01–12
+])
+def test_cpr_day_and_month_at_their_edges(cpr, valid):
+    assert normalise_cpr(pd.Series([cpr])).notna().item() is valid
 
 
 def test_env_key_wins(tmp_path, monkeypatch):

@@ -97,3 +97,88 @@ def test_income_months(tmp_path):
     _append(raw / "forsoergelse.csv", "610190-1235;2023-01;loen;1000;0;0")
     report = run_ingest(raw, tmp_path / "processed")
     assert report.extracts["forsoergelse"].quarantined_by_rule == {"bad_date": 1, "duplicate_key": 1, "future_date": 1}
+
+
+# ----- boundaries of the comparison rules (data contract §1–2), checked in process on one extract each -----
+EXTRACT_DATE = pd.Timestamp("2023-04-03")
+
+
+def _checked(extract: str, header: str, rows: list[str], known: dict | None = None):
+    """``check_extract`` on a tiny hand-made extract (rows as ';'-separated text, as Danish Excel writes them)."""
+    from pathlib import Path
+
+    from analysis.ingest.pseudonym import Pseudonymiser
+    from analysis.ingest.reading import RawExtract
+    from analysis.ingest.rules import check_extract
+    from analysis.ingest.schemas import EXTRACTS
+
+    frame = pd.DataFrame([r.split(";") for r in rows], columns=header.split(";"), dtype=object)
+    raw = RawExtract(extract, Path(f"{extract}.csv"), frame, "csv", "utf-8", ";", ",")
+    checked = check_extract(raw, EXTRACTS[extract], Pseudonymiser(b"k"), EXTRACT_DATE, known or {})
+    return [(r, c) if r else None for r, c in zip(checked.flags.rule, checked.flags.column)], checked
+
+
+OPHOLD_HEADER = "ophold_id;cpr;herberg_id;indskrevet;udskrevet;udskrivningsgrund;handlekommune"
+
+
+@pytest.mark.parametrize("admitted, discharged, expected", [
+    ("05-02-2023", "05-02-2023", None),                                # same-day stay: udskrevet ≥ indskrevet holds
+    ("05-02-2023", "06-02-2023", None),
+    ("05-02-2023", "04-02-2023", ("end_before_start", "udskrevet")),   # one day before: broken
+    ("03-04-2023", "", None),                                           # admitted on the extract date: not future
+    ("04-04-2023", "", ("future_date", "indskrevet")),                 # the day after the extract date
+    ("01-04-2023", "03-04-2023", None),                                 # discharged on the extract date
+    ("01-04-2023", "04-04-2023", ("future_date", "udskrevet")),
+    ("2023-04-03", "2023-04-03", None),                                 # both on the extract date (ISO)
+])
+def test_stay_date_rules_at_their_boundaries(admitted, discharged, expected):
+    flags, checked = _checked("ophold", OPHOLD_HEADER, [f"S1;610190-1235;H1;{admitted};{discharged};Gaden;101"],
+                              {"shelters": pd.Index(["H1"])})
+    assert flags == [expected]
+    assert len(checked.clean) == (expected is None)
+
+
+@pytest.mark.parametrize("moved_in, moved_out, expected", [
+    ("10-01-2023", "10-01-2023", None),                               # moved out the day they moved in
+    ("10-01-2023", "09-01-2023", ("end_before_start", "fraflyttet")),
+    ("09-01-2023", "", ("end_before_start", "indflyttet")),          # moved in before the allocation
+    ("03-04-2023", "03-04-2023", None),
+    ("03-04-2023", "04-04-2023", ("future_date", "fraflyttet")),
+])
+def test_tenancy_date_rules_at_their_boundaries(moved_in, moved_out, expected):
+    header = "anvisning_id;bolig_id;cpr;anvist;indflyttet;fraflyttet;fraflytningsgrund;huslejetilskud"
+    row = f"A1;B1;610190-1235;10-01-2023;{moved_in};{moved_out};;0"
+    assert _checked("anvisninger", header, [row], {"dwellings": pd.Index(["B1"])})[0] == [expected]
+
+
+@pytest.mark.parametrize("month, expected", [
+    ("2023-04", None),                              # the extract's own month is not in the future
+    ("2023-05", ("future_date", "maaned")),
+    ("2023-03", None),
+])
+def test_income_month_against_the_extract_month(month, expected):
+    header = "cpr;maaned;ydelse;nettoindkomst;boligstoette;restance"
+    assert _checked("forsoergelse", header, [f"610190-1235;{month};loen;1000;0;0"])[0] == [expected]
+
+
+@pytest.mark.parametrize("rent, expected", [
+    ("0", None), ("0,00", None), ("-0,01", ("bad_value", "husleje")), ("-1", ("bad_value", "husleje")),
+])
+def test_minimum_is_allowed_and_below_it_is_not(rent, expected):
+    header = "bolig_id;modtaget;boligorganisation;bydel;vaerelser;areal_m2;husleje;forbrug;boligtype;tilskudsordning"
+    assert _checked("boliger", header, [f"B1;01-01-2023;fsb;Nørrebro;2;50;{rent};300;familie;ingen"])[0] == [expected]
+
+
+@pytest.mark.parametrize("second_from, expected", [
+    ("31-12-2022", ("overlapping_period", "gyldig_fra")),  # gyldig_til is inclusive: both valid on 31 December
+    ("01-01-2023", None),                                   # the next day: no overlap
+])
+def test_register_periods_touching_and_overlapping(second_from, expected):
+    header = "herberg_id;navn;ejerform;paragraf;maalgruppe;pladser;gyldig_fra;gyldig_til;konverterbare_pladser"
+    rows = ["H2;X;kommunal;110;voksne;20;01-01-2020;31-12-2022;", f"H2;X;kommunal;110;voksne;15;{second_from};;"]
+    assert _checked("herberger", header, rows)[0] == [None, expected]
+
+
+def test_planned_register_dates_may_lie_after_the_extract_date():
+    header = "herberg_id;navn;ejerform;paragraf;maalgruppe;pladser;gyldig_fra;gyldig_til;konverterbare_pladser"
+    assert _checked("herberger", header, ["H3;X;kommunal;107;voksne;5;04-04-2023;31-12-2030;"])[0] == [None]

@@ -84,3 +84,32 @@ def test_income_transitions_table():
     panel = pay.payment_panel(tenancies(), income(), M, 4000.0)
     table = pay.income_transitions(panel)
     assert table.loc["kontanthjaelp", "loen"] == 1
+
+
+def _dated(moved_in: list[str], moved_out: list[str | None]) -> pd.DataFrame:
+    n = len(moved_in)
+    return pd.DataFrame({
+        "allocation_id": [f"b{i}" for i in range(n)], "person_id": [f"q{i}" for i in range(n)],
+        "moved_in": pd.to_datetime(moved_in), "moved_out": pd.to_datetime(moved_out),
+        "moveout_category": [None if o is None else "frivillig" for o in moved_out],
+        "housed_from_homelessness": [True] * n, "rent": [4000.0] * n, "utilities": [0.0] * n, "rent_subsidy": [0.0] * n,
+    })
+
+
+def test_a_move_out_on_the_first_of_the_month_still_counts_that_month():
+    # offset 6 of a January move-in is July; the tenant lives there on 1 July when the move-out date is 1 July
+    # (an end date is the last day of the thing), and not when it is 30 June
+    t = _dated(["2023-01-15", "2023-01-15", "2023-01-15"], ["2023-07-01", "2023-06-30", "2023-07-31"])
+    panel = pay.payment_panel(t, income().iloc[:0], M, 4000.0)
+    assert set(map(tuple, panel[["allocation_id", "offset"]].to_numpy())) == {
+        ("b0", 0), ("b0", 6), ("b1", 0), ("b2", 0), ("b2", 6)}
+    assert panel.set_index(["allocation_id", "offset"]).loc[("b0", 6), "month"] == "2023-07"
+
+
+def test_panel_months_up_to_the_last_day_of_m():
+    # M = June 2024: a move-in on its last day is in the cohort (offset 0 is June); one on 1 July is not;
+    # a December 2023 move-in reaches offset 6 (June 2024) but a January 2024 one does not
+    t = _dated(["2024-06-30", "2024-07-01", "2023-12-31", "2024-01-01"], [None] * 4)
+    panel = pay.payment_panel(t, income().iloc[:0], M, 4000.0)
+    assert set(map(tuple, panel[["allocation_id", "offset"]].to_numpy())) == {
+        ("b0", 0), ("b2", 0), ("b2", 6), ("b3", 0)}

@@ -75,8 +75,8 @@ def test_secondary_suppression_against_breakdown_total():
     assert pub[parts[2]] is None  # secondary: the smallest non-zero visible cell
     assert pub[parts[1]] == 40 and pub[total] == 55
     assert _recoverable(pub, total, parts) == []
-    # without the secondary cell, 55 - 40 - 12 = 3 would give the small count away
-    assert 55 - 40 - 12 == 3
+    # and the secondary cell is needed: with it shown, 55 - 40 - 12 gives the small count away
+    assert _recoverable(pub | {parts[2]: 12}, total, parts) == [parts[0]]
 
 
 def test_two_small_cells_are_not_enough():
@@ -135,6 +135,32 @@ def test_derived_figures_follow_base_and_numerator():
     assert pub[("housing_retention_12m", "2023-02", "CTI")] is None
     assert pub[("housing_retention_12m", "2023-02", "ICM")] == 0.8
     assert pub[("housing_retention_12m", "2023-02", "ACT")] is None
+
+
+@pytest.mark.parametrize("count, hidden", [(0, False), (1, True), (MIN - 1, True), (MIN, False), (MIN + 1, False)])
+def test_primary_threshold_itself_is_shown(count, hidden):
+    pub = _published([("persons_in_shelter", "2023-02", "", count)])
+    assert (pub[("persons_in_shelter", "2023-02", "")] is None) is hidden
+
+
+@pytest.mark.parametrize("base, hidden", [(MIN - 1, True), (MIN, False), (MIN + 1, False)])
+def test_derived_figure_on_a_base_of_exactly_the_threshold_is_shown(base, hidden):
+    # a median (no numerator) and a survival figure whose base is a count of 4, 5 or 6 persons
+    pub = _published([
+        ("episodes_ended_12m", "2023-02", "all", base), ("episode_length_median_12m", "2023-02", "", 31),
+        ("retention_at_risk", "2023-02", "CTI", base), ("housing_retention_12m", "2023-02", "CTI", 0.6),
+        ("pilot_referred", "2023-02", "", base), ("pilot_moved_in", "2023-02", "", 0),
+        ("pilot_moved_in_share", "2023-02", "", 0.0),
+    ])
+    for key in [("episode_length_median_12m", "2023-02", ""), ("housing_retention_12m", "2023-02", "CTI"),
+                ("pilot_moved_in_share", "2023-02", "")]:
+        assert (pub[key] is None) is hidden, key
+
+
+def test_rule_text_and_table_mark_follow_the_threshold():
+    assert "1–2" in rule_text_da(3) and "»<3«" in rule_text_da(3)
+    df = pd.DataFrame({"Metode": ["CTI", "ICM", "ACT"], "Personer": [2, 3, 0]})
+    assert suppress_table(df, ["Personer"], 3)["Personer"].tolist() == ["<3", "3", "0"]
 
 
 def test_catalogue_problems_are_errors():
