@@ -41,8 +41,8 @@ class Module:
 
 
 MODULES: dict[str, Module] = {
-    "ingest": Module(("src/analysis/ingest/rules.py", "src/analysis/ingest/pseudonym.py"),
-                     ("tests/test_ingest_rules.py", "tests/test_ingest_pseudonym.py", "tests/test_ingest_property.py")),
+    "ingest rules": Module(("src/analysis/ingest/rules.py",), ("tests/test_ingest_rules.py",)),
+    "pseudonym": Module(("src/analysis/ingest/pseudonym.py",), ("tests/test_ingest_pseudonym.py",)),
     "episodes": Module(("src/analysis/clean/episodes.py", "src/analysis/clean/cut.py"),
                        ("tests/test_clean_episodes.py",)),
     "suppression": Module(("src/analysis/report/suppression.py",), ("tests/test_report_suppression.py",)),
@@ -75,7 +75,7 @@ def _exclude_other_functions(path: Path, keep: tuple[str, ...]) -> None:
 
 def _scratch(name: str, module: Module) -> Path:
     """A fresh copy of src, tests and pyproject with this module's mutmut section."""
-    folder = SCRATCH / name
+    folder = SCRATCH / name.replace(" ", "_")
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
@@ -113,7 +113,7 @@ def run_module(name: str, jobs: int) -> dict:
                  for k, v in statuses.items() if v != "killed"}
     result = {"name": name, "files": module.files, "statuses": statuses, "survivors": survivors, "seconds": seconds,
               "date": dt.date.today().isoformat(), "jobs": jobs, "returncode": run.returncode}
-    (SCRATCH / f"{name}.json").write_text(json.dumps(result, indent=1), encoding="utf-8")  # outlives the next scratch
+    (SCRATCH / f"{name.replace(' ', '_')}.json").write_text(json.dumps(result, indent=1), encoding="utf-8")  # outlives the next scratch
     return result
 
 
@@ -132,8 +132,8 @@ def _score_line(r: dict) -> str:
 def write_results() -> Path:
     """The measured part of MUTATION.md (between markers) from every module's last run; the hand-written
     explanations around it stay."""
-    results = [json.loads((SCRATCH / f"{n}.json").read_text(encoding="utf-8")) for n in MODULES
-               if (SCRATCH / f"{n}.json").exists()]
+    files = [SCRATCH / f"{n.replace(' ', '_')}.json" for n in MODULES]
+    results = [json.loads(f.read_text(encoding="utf-8")) for f in files if f.exists()]
     version = subprocess.run([str(Path(sys.executable).with_name("mutmut")), "--version"], capture_output=True,
                              text=True).stdout.split()[-1]
     table = [
