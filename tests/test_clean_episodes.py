@@ -89,6 +89,18 @@ def test_cut_removes_later_facts_and_clears_their_reasons():
     assert pd.isna(s7.discharged) and s7.discharge_category is None
 
 
+def test_cut_at_the_last_day_of_m():
+    rows = stays([
+        ("L1", "a", "H1", "2023-02-28", "2023-02-28", "gaden"),       # admitted and discharged on the last day: kept
+        ("L2", "b", "H1", "2023-02-01", "2023-03-01", "egen_bolig"),  # discharged the day after M: still open at M
+        ("L3", "c", "H1", "2023-03-01", None, None),                  # admitted the day after M: not yet happened
+    ])
+    cut = cut_to_month(rows, "stays", M).set_index("stay_id")
+    assert list(cut.index) == ["L1", "L2"]
+    assert (cut.loc["L1", "discharged"], cut.loc["L1", "discharge_category"]) == (D("2023-02-28"), "gaden")
+    assert pd.isna(cut.loc["L2", "discharged"]) and cut.loc["L2", "discharge_category"] is None
+
+
 def test_a_table_the_cut_leaves_as_it_is_is_returned_itself():
     earlier = FIXTURE[FIXTURE["stay_id"].isin(["S1", "S2", "S3", "S5"])].reset_index(drop=True)
     assert cut_to_month(earlier, "stays", M) is earlier  # build_month then copies the ingest file
