@@ -41,7 +41,7 @@ class Module:
 
 
 MODULES: dict[str, Module] = {
-    "ingest rules": Module(("src/analysis/ingest/rules.py",), ("tests/test_ingest_rules.py",)),
+    "ingest": Module(("src/analysis/ingest/rules.py",), ("tests/test_ingest_rules.py",)),
     "pseudonym": Module(("src/analysis/ingest/pseudonym.py",), ("tests/test_ingest_pseudonym.py",)),
     "episodes": Module(("src/analysis/clean/episodes.py", "src/analysis/clean/cut.py"),
                        ("tests/test_clean_episodes.py",)),
@@ -118,15 +118,17 @@ def run_module(name: str, jobs: int) -> dict:
 
 
 def _score_line(r: dict) -> str:
+    """A mutant is caught when a test fails (killed) or the tests never finish (timeout: CI would fail too)."""
     counts: dict[str, int] = {}
     for status in r["statuses"].values():
         counts[status] = counts.get(status, 0) + 1
     total = sum(counts.values())
-    killed = counts.get("killed", 0)
-    score = f"{100 * killed / total:.1f} %" if total else "n/a"
-    other = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if k != "killed") or "none"
+    caught = counts.get("killed", 0) + counts.get("timeout", 0)
+    score = f"{100 * caught / total:.1f} %" if total else "n/a"
+    other = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if k not in ("killed", "timeout", "survived"))
     return (f"| {r['name']} | {', '.join(f.removeprefix('src/analysis/') for f in r['files'])} | {total} | "
-            f"{killed} | {other} | {score} | {r['seconds']:.0f} s | {r['date']} |")
+            f"{counts.get('killed', 0)} | {counts.get('timeout', 0)} | {counts.get('survived', 0)}"
+            f"{' (' + other + ')' if other else ''} | {score} | {r['seconds']:.0f} s | {r['date']} |")
 
 
 def write_results() -> Path:
@@ -140,8 +142,8 @@ def write_results() -> Path:
         f"Written by `make mutation` (`python -m tests.mutation`), mutmut {version}, "
         f"{results[0]['jobs'] if results else 2} workers.",
         "",
-        "| module | files | mutants | killed | not killed | score | wall time | date |",
-        "|---|---|---|---|---|---|---|---|",
+        "| module | files | mutants | killed | timeout | survived | caught | wall time | date |",
+        "|---|---|---|---|---|---|---|---|---|",
         *map(_score_line, results),
         "",
         "Surviving mutants (name: status), as `mutmut show` prints them in `build/mutation/<module>/`:",
@@ -162,7 +164,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help=f"any of {', '.join(MODULES)} (default: all)")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--report-only", action="store_true", help="rewrite MUTATION.md from the last runs")
     args = parser.parse_args(argv)
+    if args.report_only:
+        print(f"written to {write_results()}")
+        return 0
     unknown = set(args.modules) - set(MODULES)
     if unknown:
         parser.error(f"unknown module(s) {', '.join(sorted(unknown))}; choose from {', '.join(MODULES)}")

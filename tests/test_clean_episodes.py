@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.clean.cut import cut_to_month
-from analysis.clean.episodes import build_episodes, count_overlapping_stays
+from analysis.clean.episodes import _NEVER, build_episodes, count_overlapping_stays, previous_max
 
 M = pd.Period("2023-02", "M")
 D = pd.Timestamp
@@ -95,7 +95,9 @@ def test_cut_at_the_last_day_of_m():
         ("L2", "b", "H1", "2023-02-01", "2023-03-01", "egen_bolig"),  # discharged the day after M: still open at M
         ("L3", "c", "H1", "2023-03-01", None, None),                  # admitted the day after M: not yet happened
     ])
-    cut = cut_to_month(rows, "stays", M).set_index("stay_id")
+    cut = cut_to_month(rows, "stays", M)
+    assert cut.columns.tolist() == rows.columns.tolist() and cut.index.equals(pd.RangeIndex(2))
+    cut = cut.set_index("stay_id")
     assert list(cut.index) == ["L1", "L2"]
     assert (cut.loc["L1", "discharged"], cut.loc["L1", "discharge_category"]) == (D("2023-02-28"), "gaden")
     assert pd.isna(cut.loc["L2", "discharged"]) and cut.loc["L2", "discharge_category"] is None
@@ -110,6 +112,38 @@ def test_a_table_the_cut_leaves_as_it_is_is_returned_itself():
 
 def test_overlaps_are_counted():
     assert count_overlapping_stays(FIXTURE, D("2023-04-04")) == 1
+    # a transfer on the discharge day shares no night: [1, 10) and [10, 12) January
+    adjacent = stays([("T1", "a", "H1", "2023-01-01", "2023-01-10", "gaden"),
+                      ("T2", "a", "H2", "2023-01-10", "2023-01-12", "gaden")])
+    assert count_overlapping_stays(adjacent, D("2023-04-04")) == 0
+    assert count_overlapping_stays(FIXTURE.iloc[:0], D("2023-04-04")) == 0
+
+
+def test_episodes_table_columns_and_types():
+    ep = build_episodes(cut_to_month(FIXTURE, "stays", M), M, gap_days=1)
+    assert ep.columns.tolist() == ["episode_id", "person_id", "start", "end", "nights", "n_stays", "discharge_category",
+                                   "first_shelter_id", "last_shelter_id", "acting_municipality", "open"]
+    assert ep.dtypes[["start", "end", "nights", "n_stays", "open"]].astype(str).tolist() == [
+        "datetime64[ns]", "datetime64[ns]", "int64", "int64", "bool"]
+    assert ep["acting_municipality"].tolist() == ["101"] * 4
+
+
+def test_no_stays_no_episodes():
+    ep = build_episodes(FIXTURE.iloc[:0], M, gap_days=1)
+    assert len(ep) == 0 and "episode_id" in ep.columns
+
+
+def test_previous_max_per_segment_also_below_zero():
+    # day numbers before 1970 are negative: the running maximum must not assume values >= 0
+    values, segment = np.array([-5, -10, 3, -2, -7]), np.array([0, 0, 0, 1, 1])
+    assert previous_max(values, segment).tolist() == [_NEVER, -5, -5, _NEVER, -2]
+    assert previous_max(np.array([], dtype=np.int64), np.array([], dtype=np.int64)).tolist() == []
+
+
+def test_cut_of_a_month_column_keeps_m_itself():
+    income = pd.DataFrame({"person_id": ["a", "a", "a"], "month": ["2023-01", "2023-02", "2023-03"],
+                           "benefit": "loen", "net_income": 1.0, "housing_benefit": 0.0, "arrears": 0.0})
+    assert cut_to_month(income, "income", M)["month"].tolist() == ["2023-01", "2023-02"]
 
 
 def _reference_nights(rows: pd.DataFrame, censor: pd.Timestamp, gap: int) -> list[tuple[str, int]]:
