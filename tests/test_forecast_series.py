@@ -1,8 +1,11 @@
 """The forecasting code on plain series: loaders, backtest harness, MASE."""
 import numpy as np
 import pandas as pd
+import pytest
 
-from analysis.forecast.backtest import mase_scale, mase_summary, rolling_backtest, seasonal_naive
+from analysis.forecast.backtest import (
+    default_origins, littles_law, mase_scale, mase_summary, rolling_backtest, seasonal_naive,
+)
 from analysis.forecast.realdata import nyc_census, toronto_flows
 from analysis.forecast.series import series_backtest
 
@@ -46,6 +49,29 @@ def test_mase_summary_at_a_horizon_uses_only_that_horizon():
     assert s.loc["a", "mase_h1_3"] == 2.0 and s.loc["b", "mase_h1_3"] == 2.0  # 12 / 6 and 6 / 3
     assert s["origins"].to_dict() == {"a": 2, "b": 1}
     assert mase_summary(e, 2).loc["a", "mase_h2"] == 2.0                       # (1 + 3) / 2
+
+
+def test_seasonal_naive_beyond_a_year_repeats_the_last_year_seen():
+    y = pd.Series(np.arange(40.0))  # value = position
+    # origin 20: targets 21..34 take 9..20, then 9, 10 again (never a value after the origin)
+    assert seasonal_naive(y)(20, 14).tolist() == [*range(9, 21), 9, 10]
+
+
+def test_littles_law_is_the_last_12_months_inflow_times_the_stay_at_the_origin():
+    inflow, stay = pd.Series(np.arange(24.0)), pd.Series(np.arange(24.0) / 10)
+    # origin 14: mean inflow of positions 3..14 = 8.5, times the mean stay 1.4 months
+    assert littles_law(pd.Series(np.zeros(24)), inflow, stay)(14, 3) == pytest.approx([11.9, 11.9, 11.9])
+
+
+def test_mase_scale_below_one_is_a_scale():
+    y = np.r_[np.zeros(12), np.full(12, 0.5)]
+    assert mase_scale(y) == 0.5
+
+
+@pytest.mark.parametrize("n, count, origins", [(60, 5, range(43, 48)), (60, 20, range(35, 48)), (48, 1, range(35, 36))])
+def test_default_origins_leave_a_full_horizon_and_36_months_of_training(n, count, origins):
+    # the last origin has 12 months after it (position n - 13); the first has 36 months up to and including it
+    assert default_origins(n, 12, count) == origins
 
 
 def test_series_model_beats_seasonal_naive_on_a_trend():

@@ -48,6 +48,7 @@ def test_disposable_formula():
 def test_exactly_at_the_norm_is_sufficient():
     amounts = pd.Series([4000.0, 3999.99, 4000.01, np.nan])
     got = pay.sufficient(amounts, 4000.0)
+    assert got.dtype == "boolean"
     assert got.iloc[:3].tolist() == [True, False, True]
     assert got.isna().iloc[3]
 
@@ -113,3 +114,34 @@ def test_panel_months_up_to_the_last_day_of_m():
     panel = pay.payment_panel(t, income().iloc[:0], M, 4000.0)
     assert set(map(tuple, panel[["allocation_id", "offset"]].to_numpy())) == {
         ("b0", 0), ("b2", 0), ("b2", 6), ("b3", 0)}
+
+
+def test_payment_indicators_table_in_full():
+    # a5 keeps its income source and owes 1 kr.; its subsidy is unknown (counted as none) and it has no
+    # income record six months after move-in (unknown, left out)
+    t = pd.concat([tenancies(), pd.DataFrame({
+        "allocation_id": ["a5"], "person_id": ["p5"], "moved_in": pd.to_datetime(["2023-06-10"]),
+        "moved_out": pd.to_datetime([None]), "moveout_category": [None], "housed_from_homelessness": [True],
+        "rent": [4000.0], "utilities": [300.0], "rent_subsidy": [np.nan]})], ignore_index=True)
+    inc = pd.concat([income(), pd.DataFrame(
+        [("p5", "2023-06", "foertidspension", 9000.0, 500.0, 0.0), ("p5", "2024-06", "foertidspension", 9000.0, 500.0, 1.0)],
+        columns=income().columns)], ignore_index=True)
+    got = pay.payment_indicators(t, inc, M, P)
+    expected = pd.DataFrame([
+        ("payment_assessed", "at_move_in", 3), ("payment_disposable_median", "at_move_in", 4000),  # 3400 4000 5200
+        ("payment_sufficient_share", "at_move_in", 2 / 3),
+        ("payment_assessed", "after_6m", 1), ("payment_disposable_median", "after_6m", 3999),
+        ("payment_sufficient_share", "after_6m", 0),
+        ("payment_assessed", "after_12m", 2), ("payment_disposable_median", "after_12m", (8250 + 5200) / 2),
+        ("payment_sufficient_share", "after_12m", 1),
+        ("income_transition_tenancies", "", 2), ("income_source_changed_share", "", 0.5),
+        ("income_source_at_move_in", "", 2), ("income_source_at_move_in", "foertidspension", 1),
+        ("income_source_at_move_in", "kontanthjaelp", 1),
+        ("income_source_after_12m", "", 2), ("income_source_after_12m", "foertidspension", 1),
+        ("income_source_after_12m", "loen", 1),
+        ("arrears_tenants_assessed", "", 3), ("arrears_tenants", "", 2), ("arrears_share", "", 2 / 3),
+        ("arrears_median", "", (2500 + 1) / 2),
+    ], columns=["indicator", "breakdown", "value"])
+    expected.insert(1, "period", "2024-06")
+    expected["value"] = expected["value"].astype(float)
+    pd.testing.assert_frame_equal(got.astype({"value": float}), expected)
