@@ -17,13 +17,14 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from analysis import pipeline
 from analysis.pipeline import Runner, StepResult
 from tests.test_pipeline_runner import FAKE_STEPS, MONTH, fake_config, make_project
 
-PUBLISHED = ["fake.html", "indicators.csv", "indicators.parquet", "manifest.json"]
+PUBLISHED = ["fake.html", "indicators.csv", "indicators.parquet", "manifest.json", "status_memo.docx"]
 
 
 @pytest.fixture
@@ -38,10 +39,12 @@ def stage_version(runner: Runner, version: int) -> dict[Path, str]:
     out.mkdir(parents=True, exist_ok=True)
     indicators.mkdir(parents=True, exist_ok=True)
     (out / "fake.html").write_text(f"<html><body>v{version}</body></html>")
+    (out / "status_memo.docx").write_bytes(f"docx v{version}".encode())  # sorts after manifest.json
     pd.DataFrame({"indicator": ["version"], "value": [float(version)]}).to_parquet(indicators / "published.parquet")
     pd.DataFrame({"indicator": ["version"], "value": [-1.0]}).to_parquet(indicators / "unsuppressed.parquet")
     runner.manifest_path.write_text(json.dumps({"publish_key": f"v{version}"}))
-    return {out / "fake.html": f"html{version}", indicators / "published.parquet": f"table{version}"}
+    return {out / "fake.html": f"html{version}", out / "status_memo.docx": f"docx{version}",
+            indicators / "published.parquet": f"table{version}"}
 
 
 def published_version(folder: Path) -> int:
@@ -53,6 +56,7 @@ def published_version(folder: Path) -> int:
         int((folder / "fake.html").read_text().split("v")[1].split("<")[0]),
         int(pd.read_csv(folder / "indicators.csv")["value"].item()),
         int(pd.read_parquet(folder / "indicators.parquet")["value"].item()),
+        int((folder / "status_memo.docx").read_text().split("v")[1]),
     }
     assert len(versions) == 1, f"mixed versions {versions} in {folder}"
     return versions.pop()
@@ -68,30 +72,34 @@ def test_only_the_suppressed_table_and_the_reports_are_published(runner):
     assert published_version(link) == 1
     csv = pd.read_csv(link / "indicators.csv")
     assert csv.columns.tolist() == ["indicator", "value"] and "-1" not in (link / "indicators.csv").read_text()
-    assert (link / "indicators.csv").read_bytes().decode("utf-8")
+    assert pq.read_schema(link / "indicators.parquet").names == ["indicator", "value"]  # no index column
 
 
 def test_published_files_come_from_the_recorded_outputs_only(runner):
     stage_version(runner, 1)
     (runner.build / "out" / "stale.html").write_text("not an output of any step")
     (runner.build / "out" / "notes.txt").write_text("an output, but not a report format")
+    (runner.build / "out" / "status_memo.docx").write_text("a report")
     rel = lambda p: str(p.relative_to(runner.root))  # noqa: E731
     runner.results["report"] = StepResult("report", "ran", "first run", "k", 0.0, {
         rel(runner.build / "out" / "fake.html"): "a", rel(runner.build / "out" / "notes.txt"): "b",
+        rel(runner.build / "out" / "status_memo.docx"): "f",
         rel(runner.build / "left.parquet"): "c"})
     runner.results["assemble"] = StepResult("assemble", "ran", "first run", "k", 0.0, {
         rel(runner.build / "indicators" / "published.parquet"): "d",
         rel(runner.build / "indicators" / "unsuppressed.parquet"): "e"})
     assert runner._published_files() == {runner.build / "out" / "fake.html": "a",
+                                         runner.build / "out" / "status_memo.docx": "f",
                                          runner.build / "indicators" / "published.parquet": "d"}
 
 
-def test_each_publish_is_a_new_version_and_earlier_ones_stay(runner):
-    for version in (1, 2, 3):  # within one second: the stamps collide and get a suffix
+def test_each_publish_is_a_new_version_and_earlier_ones_stay(runner, monkeypatch):
+    monkeypatch.setattr(pipeline, "_utc_stamp", lambda: "20230306T060000Z")  # three publishes in one second
+    for version in (1, 2, 3):
         runner._publish(stage_version(runner, version))
     versions = runner.reports / ".versions" / MONTH
     names = sorted(p.name for p in versions.iterdir())
-    assert len(names) == 3 and not any(n.startswith(".") for n in names)
+    assert names == ["20230306T060000Z", "20230306T060000Z-1", "20230306T060000Z-2"]
     assert sorted(published_version(versions / n) for n in names) == [1, 2, 3]
     assert published_version(runner.reports / MONTH) == 3
     assert (runner.reports / MONTH).resolve().parent == versions.resolve()
@@ -126,10 +134,12 @@ def test_the_current_key_is_read_from_the_published_manifest(runner):
     assert runner._current_published_key() == "v4"
 
 
-def test_the_share_copy_is_whole_and_repaired(runner, tmp_path):
+def test_the_share_copy_is_whole_and_repaired(runner, tmp_path, caplog):
+    caplog.set_level("INFO", logger="analysis.pipeline")
     runner.share = tmp_path / "share"
     link = runner._publish(stage_version(runner, 1))
     target = runner._copy_to_share(link.resolve(), "v1")
+    assert [r.getMessage() for r in caplog.records] == [f"copied the reports to {target}"]
     assert target == runner.share / MONTH and published_version(target) == 1
     (target / "fake.html").write_text("changed by hand")
     assert runner._copy_to_share(link.resolve(), "v1") == target  # the manifest says it is current: left alone
@@ -148,6 +158,15 @@ def test_the_share_manifest_is_written_last(runner, tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline.os, "replace", lambda a, b: (order.append(Path(b).name), real(a, b)))
     runner._copy_to_share(link.resolve(), "v1")
     assert order[-1] == "manifest.json" and sorted(order) == PUBLISHED
+
+
+def test_json_is_written_whole_under_its_name(tmp_path):
+    path = tmp_path / "new" / "manifest.json"
+    pipeline._write_json_atomic(path, {"b": 1, "a": tmp_path})
+    assert path.read_text(encoding="utf-8") == '{\n  "a": "%s",\n  "b": 1\n}' % tmp_path
+    assert [p.name for p in path.parent.iterdir()] == ["manifest.json"]  # no temporary file left
+    pipeline._write_json_atomic(path, {"c": "æøå"})
+    assert json.loads(path.read_bytes().decode("utf-8")) == {"c": "æøå"}
 
 
 # ----- the swap is atomic ----------------------------------------------------------------------
@@ -215,7 +234,8 @@ while not stop.exists():
     except (OSError, ValueError, IndexError, KeyError) as exc:
         problems.append(f"{type(exc).__name__}: {exc}")
         continue
-    if names != sorted(["fake.html", "indicators.csv", "indicators.parquet", "manifest.json"]) or len(versions) != 1:
+    if names != sorted(["fake.html", "indicators.csv", "indicators.parquet", "manifest.json", "status_memo.docx"]) \
+            or len(versions) != 1:
         problems.append(f"{names} {versions}")
         continue
     v = versions.pop()
