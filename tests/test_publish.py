@@ -160,6 +160,23 @@ def test_the_share_manifest_is_written_last(runner, tmp_path, monkeypatch):
     assert order[-1] == "manifest.json" and sorted(order) == PUBLISHED
 
 
+def test_files_and_names_reach_the_disk_before_the_swap(runner, monkeypatch):
+    """A power cut after the swap must not publish empty files: every file and the version folder are
+    fsynced before the folder is renamed into place, and the reports folder after the link is swapped."""
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(pipeline.os, "fsync", lambda fd: (events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}"))),
+                                                         real_fsync(fd))[1])
+    monkeypatch.setattr(pipeline.os, "replace", lambda a, b: (events.append(("replace", str(b))), real_replace(a, b))[1])
+    link = runner._publish(stage_version(runner, 1))
+    final = link.resolve()
+    swap = events.index(("replace", str(final)))
+    synced = {Path(path).name for kind, path in events[:swap] if kind == "fsync"}
+    assert synced >= set(PUBLISHED)
+    assert any(kind == "fsync" and Path(path).name.startswith(".staging-") for kind, path in events[:swap])
+    assert events[-1] == ("fsync", str(runner.reports.resolve()))
+
+
 def test_json_is_written_whole_under_its_name(tmp_path):
     path = tmp_path / "new" / "manifest.json"
     pipeline._write_json_atomic(path, {"b": 1, "a": tmp_path})
