@@ -228,19 +228,20 @@ def test_protect_groups_hides_the_smallest_non_zero_cell_even_a_one():
 
 def test_a_total_of_another_indicator_leaves_out_its_own_total_breakdown():
     catalogue = CATALOGUE | {"episodes_total": {"kind": "person_count", "total_of": "episodes_ended_12m"}}
-    rows = [("episodes_ended_12m", "2023", "a", 3), ("episodes_ended_12m", "2023", "b", 0),
-            ("episodes_ended_12m", "2023", "all", 3), ("episodes_total", "2023", "", 3)]
+    rows = [("episodes_ended_12m", "2023", "a", 3), ("episodes_ended_12m", "2023", "b", 4),
+            ("episodes_ended_12m", "2023", "all", 7), ("episodes_total", "2023", "", 7)]
     out = suppress(_table(rows), catalogue, MIN)
-    # "all" is hidden to protect a; were it a part of episodes_total's group too, that group would count
-    # two hidden cells and leave its total of 3 showing, which gives a away
-    assert out["suppressed"].tolist() == [True, False, True, True]
+    # "all" (7) is hidden to protect a and b; were it a part of episodes_total's group too, that group would
+    # count a hidden cell that is not small and leave its total of 7 showing, which gives a + b away
+    assert out["suppressed"].tolist() == [True, True, True, True]
 
 
 def test_a_total_indicator_without_parts_in_its_period_is_fine_and_one_with_is_hidden():
     pub = _published([("support_active_total", "2023-03", "", 7),
-                      ("support_active", "2023-02", "CTI", 2), ("support_active", "2023-02", "ICM", 0),
-                      ("support_active_total", "2023-02", "", 2)])
+                      ("support_active", "2023-02", "CTI", 3), ("support_active", "2023-02", "ACT", 4),
+                      ("support_active", "2023-02", "ICM", 0), ("support_active_total", "2023-02", "", 7)])
     assert pub[("support_active_total", "2023-03", "")] == 7
+    # two small cells and a zero: only hiding the total (7, not small itself) protects them
     assert pub[("support_active_total", "2023-02", "")] is None and pub[("support_active", "2023-02", "ICM")] == 0
 
 
@@ -280,15 +281,15 @@ def test_the_log_says_what_was_suppressed_and_why(caplog):
 def test_catalogue_errors_list_every_problem_in_full():
     catalogue = {"a": {"kind": "person_share", "base": "nothing"}, "b": {"kind": "person_count", "numerator": "n"},
                  "c": {"kind": "person_count", "total_of": "t"}}
-    rows = _table([("zz", "2023", "", 1), ("a", "2023", "", 0.5), ("b", "2023", "", 1), ("c", "2023", "", 1)])
+    rows = _table([("a", "2023", "", 0.5), ("aa", "2023", "", 1), ("b", "2023", "", 1), ("c", "2023", "", 1)])
     with pytest.raises(SuppressionError) as info:
         suppress(rows, catalogue, MIN)
     assert str(info.value) == (
         "cannot suppress the indicator table:\n"
         "  a: kind person_share needs 'base:' naming a catalogue count, got 'nothing'\n"
+        "  aa: not in the catalogue\n"
         "  b: 'numerator: n' is not in the catalogue\n"
-        "  c: 'total_of: t' is not in the catalogue\n"
-        "  zz: not in the catalogue")
+        "  c: 'total_of: t' is not in the catalogue")
 
 
 def test_duplicate_rows_are_named_five_at_most():
