@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis.ingest import run_ingest
+from analysis.ingest.pseudonym import Pseudonymiser
 from tests.fixtures.raw import delivery
 
 EXPECTED_OPHOLD = {  # 1-based data row → (rule, column)
@@ -182,3 +183,99 @@ def test_register_periods_touching_and_overlapping(second_from, expected):
 def test_planned_register_dates_may_lie_after_the_extract_date():
     header = "herberg_id;navn;ejerform;paragraf;maalgruppe;pladser;gyldig_fra;gyldig_til;konverterbare_pladser"
     assert _checked("herberger", header, ["H3;X;kommunal;107;voksne;5;04-04-2023;31-12-2030;"])[0] == [None]
+
+
+# ----- what the quarantine says about each row: rule, column and detail (found by mutation testing) -----
+def _flags(checked) -> list[tuple[str | None, str, str]]:
+    f = checked.flags
+    return list(zip(f.rule, f.column, f.detail))
+
+
+def test_every_rule_names_its_column_and_says_why_in_the_detail():
+    rows = [
+        "S1;610190-1235;H1;01-02-2023;;Gaden;101",           # clean: nothing written for it
+        "S2;12345;H1;01-02-2023;;;101",
+        "S3;610190-1235;H1;32-01-2023;;;101",
+        "S4;610190-1235;H1;01-02-2023;;;1O1",
+        "S5;610190-1235;H1;05-02-2023;04-02-2023;;101",
+        "S6;610190-1235;H1;04-04-2023;;;101",
+        "S7;610190-1235;H9;01-02-2023;;;101",
+        "S1;610190-1235;H1;01-02-2023;;Gaden;101",           # an exact copy of the first row
+        "S1;650285-4322;H1;01-02-2023;;;101",                # its key again
+        "S10;;H1;01-02-2023;;;101",
+    ]
+    _, checked = _checked("ophold", OPHOLD_HEADER, rows, {"shelters": pd.Index(["H1"])})
+    assert _flags(checked) == [
+        (None, "", ""),
+        ("cpr_malformed", "cpr", "not a CPR number (DDMMYY-SSSS or 10 digits, valid day and month)"),
+        ("bad_date", "indskrevet", "not a date (DD-MM-YYYY or YYYY-MM-DD): 32-01-2023"),
+        ("bad_value", "handlekommune", "not a 3-digit code: 1O1"),
+        ("end_before_start", "udskrevet", "udskrevet before indskrevet"),
+        ("future_date", "indskrevet", "after the extract date 2023-04-03"),
+        ("unknown_reference", "herberg_id", "not a key of shelters: H9"),
+        ("duplicate", "", "exact copy of an earlier row"),
+        ("duplicate_key", "ophold_id", "key already used by an earlier row"),
+        ("missing_value", "cpr", "required value is empty"),
+    ]
+    # the clean row: its open stay has no discharge category yet, whatever reason was typed
+    clean = checked.clean.iloc[0]
+    assert clean["discharge_reason"] == "Gaden" and clean["discharge_category"] is None
+    assert checked.person_id.iloc[0] == Pseudonymiser(b"k").person_ids(pd.Series(["6101901235"])).item()
+
+
+def test_numbers_enumerations_months_and_overlaps_say_why():
+    boliger = "bolig_id;modtaget;boligorganisation;bydel;vaerelser;areal_m2;husleje;forbrug;boligtype;tilskudsordning"
+    _, checked = _checked("boliger", boliger, [
+        "B1;01-01-2023;;;2;50;abc;300;familie;ingen", "B2;01-01-2023;;;2,5;50;4000;300;familie;ingen",
+        "B3;01-01-2023;;;2;50;-1;300;familie;ingen", "B4;01-01-2023;;;2;50;4000;300;villa;ingen",
+        "B5;01-01-2023;;;2;50;4000;;familie;ingen"])
+    assert _flags(checked) == [
+        ("bad_number", "husleje", "not a number (decimal ','): abc"),
+        ("bad_number", "vaerelser", "not a whole number: 2,5"),
+        ("bad_value", "husleje", "below 0: -1"),
+        ("bad_value", "boligtype", "not one of familie, ungdom, aeldre, skaev, udslusning: villa"),
+        (None, "", ""),
+    ]
+    assert checked.person_id is None and checked.clean["housing_association"].tolist() == [None]
+    income = "cpr;maaned;ydelse;nettoindkomst;boligstoette;restance"
+    _, checked = _checked("forsoergelse", income, ["610190-1235;2023-13;loen;1;0;0", "610190-1235;2023-05;loen;1;0;0"])
+    assert _flags(checked) == [("bad_date", "maaned", "not a month (YYYY-MM): 2023-13"),
+                               ("future_date", "maaned", "after the extract month 2023-04")]
+    herberger = "herberg_id;navn;ejerform;paragraf;maalgruppe;pladser;gyldig_fra;gyldig_til;konverterbare_pladser"
+    _, checked = _checked("herberger", herberger, ["H2;X;kommunal;110;voksne;20;01-01-2020;;",
+                                                   "H2;X;kommunal;110;voksne;15;01-01-2023;;",
+                                                   "H3;X;kommunal;110;voksne;1,5;01-01-2023;;"])
+    assert _flags(checked)[1:] == [
+        ("overlapping_period", "gyldig_fra", "overlaps an earlier period of the same shelter_id, paragraph"),
+        ("bad_number", "pladser", "not a whole number: 1,5")]  # places are a count: whole numbers only
+
+
+def test_cprs_typed_into_free_text_are_masked_and_empty_text_is_none():
+    header = "forloeb_id;cpr;metode;leverandoer;start;slut;slutgrund"
+    _, checked = _checked("bostoette", header, ["F1;610190-1235;CTI;kommunal;01-01-2023;01-02-2023;ring 610190-1235",
+                                                "F2;610190-1235;CTI;kommunal;01-01-2023;;"])
+    assert checked.clean["end_reason"].tolist() == ["ring <cpr>", None]
+    _, checked = _checked("ophold", OPHOLD_HEADER, ["S1;610190-1235;H1;01-02-2023;02-02-2023;cpr 6101901235 gaden;101"],
+                          {"shelters": pd.Index(["H1"])})
+    assert checked.clean["discharge_reason"].tolist() == ["cpr <cpr> gaden"]
+
+
+def test_columns_missing_and_extra():
+    from pathlib import Path
+
+    from analysis.ingest.errors import SchemaError
+    from analysis.ingest.reading import RawExtract
+    from analysis.ingest.rules import check_columns
+    from analysis.ingest.schemas import EXTRACTS
+
+    frame = pd.DataFrame(columns=["ophold_id", "cpr", "herberg_id", "indskrevet", "udskrevet", "udskrivningsgrund",
+                                  "handlekommune", "note"])
+    assert check_columns(RawExtract("ophold", Path("ophold.csv"), frame, "csv", "utf-8", ";", ","), EXTRACTS["ophold"]) == ["note"]
+    _, checked = _checked("ophold", OPHOLD_HEADER + ";note", ["S1;610190-1235;H1;01-02-2023;;;101;x"],
+                          {"shelters": pd.Index(["H1"])})
+    assert checked.extra_columns == ["note"]
+    with pytest.raises(SchemaError) as info:
+        check_columns(RawExtract("ophold", Path("ophold.csv"), frame.drop(columns=["cpr", "herberg_id"]), "csv",
+                                 "utf-8", ";", ","), EXTRACTS["ophold"])
+    assert str(info.value) == ("ophold.csv: required column(s) missing: cpr, herberg_id (found: ophold_id, indskrevet, "
+                               "udskrevet, udskrivningsgrund, handlekommune, note)")
