@@ -178,7 +178,7 @@ def test_files_and_names_reach_the_disk_before_the_swap(runner, monkeypatch):
 
 
 def test_json_is_written_whole_under_its_name(tmp_path):
-    path = tmp_path / "new" / "manifest.json"
+    path = tmp_path / "new" / "month" / "manifest.json"  # two folders to make
     pipeline._write_json_atomic(path, {"b": 1, "a": tmp_path})
     assert path.read_text(encoding="utf-8") == '{\n  "a": "%s",\n  "b": 1\n}' % tmp_path
     assert [p.name for p in path.parent.iterdir()] == ["manifest.json"]  # no temporary file left
