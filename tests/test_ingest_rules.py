@@ -279,3 +279,13 @@ def test_columns_missing_and_extra():
                                  "utf-8", ";", ","), EXTRACTS["ophold"])
     assert str(info.value) == ("ophold.csv: required column(s) missing: cpr, herberg_id (found: ophold_id, indskrevet, "
                                "udskrevet, udskrivningsgrund, handlekommune, note)")
+
+
+def test_a_key_of_two_columns_is_named_in_full_and_an_empty_optional_id_is_none():
+    header = "cpr;maaned;ydelse;nettoindkomst;boligstoette;restance"
+    _, checked = _checked("forsoergelse", header, ["610190-1235;2023-01;loen;1;0;0", "610190-1235;2023-01;su;2;0;0"])
+    assert _flags(checked)[1] == ("duplicate_key", "cpr,maaned", "key already used by an earlier row")
+    header = "indstilling_id;cpr;indstillet;ordning;herberg_id"
+    _, checked = _checked("indstillinger", header, ["I1;610190-1235;01-02-2023;udslusningsbolig;"],
+                          {"shelters": pd.Index(["H1"])})
+    assert checked.clean["shelter_id"].tolist() == [None]  # not referred from a shelter
