@@ -101,6 +101,8 @@ def test_cut_at_the_last_day_of_m():
     assert list(cut.index) == ["L1", "L2"]
     assert (cut.loc["L1", "discharged"], cut.loc["L1", "discharge_category"]) == (D("2023-02-28"), "gaden")
     assert pd.isna(cut.loc["L2", "discharged"]) and cut.loc["L2", "discharge_category"] is None
+    on_the_last_day = rows.iloc[:1].reset_index(drop=True)
+    assert cut_to_month(on_the_last_day, "stays", M) is on_the_last_day  # nothing after M: nothing to cut
 
 
 def test_a_table_the_cut_leaves_as_it_is_is_returned_itself():

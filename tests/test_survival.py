@@ -92,8 +92,10 @@ def test_error_messages_say_what_is_wrong():
 def test_everyone_left_dying_and_one_subject_left_raise_no_warnings():
     import warnings
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # 0/0 and d/(n(n−d)) with d = n are expected, and handled, not warned about
+    # 0/0 and d/(n(n−d)) with d = n are expected and handled, not warned about (lifelines, imported above,
+    # switches NumPy's warnings off for the whole process: they are switched on again here)
+    with warnings.catch_warnings(), np.errstate(all="warn"):
+        warnings.simplefilter("error")
         km = sv.kaplan_meier([1.0, 2.0, 2.0], [True, True, True])
         p = sv.logrank_p([1.0, 2.0, 3.0, 4.0], ["a", "b", "a", "b"], [True] * 4)
     assert km.survival.tolist() == pytest.approx([1.0, 2 / 3, 0.0]) and 0 < p < 1
