@@ -98,7 +98,8 @@ def test_everyone_left_dying_and_one_subject_left_raise_no_warnings():
         warnings.simplefilter("error")
         km = sv.kaplan_meier([1.0, 2.0, 2.0], [True, True, True])
         p = sv.logrank_p([1.0, 2.0, 3.0, 4.0], ["a", "b", "a", "b"], [True] * 4)
-    assert km.survival.tolist() == pytest.approx([1.0, 2 / 3, 0.0]) and 0 < p < 1
+        censored_last = sv.logrank_p([1.0, 2.0, 3.0, 4.0], ["a", "b", "a", "b"], [True, True, True, False])
+    assert km.survival.tolist() == pytest.approx([1.0, 2 / 3, 0.0]) and 0 < p < 1 and 0 < censored_last < 1
 
 
 def test_a_group_without_tenancies_has_no_curve():
