@@ -140,6 +140,8 @@ def test_previous_max_per_segment_also_below_zero():
     values, segment = np.array([-5, -10, 3, -2, -7]), np.array([0, 0, 0, 1, 1])
     assert previous_max(values, segment).tolist() == [_NEVER, -5, -5, _NEVER, -2]
     assert previous_max(np.array([], dtype=np.int64), np.array([], dtype=np.int64)).tolist() == []
+    # the largest value in the first segment, the smallest in the second: the segments must not bleed
+    assert previous_max(np.array([3, -10, -9]), np.array([0, 1, 1])).tolist() == [_NEVER, _NEVER, -10]
 
 
 def test_cut_of_a_month_column_keeps_m_itself():
