@@ -130,7 +130,7 @@ def _score_line(r: dict) -> str:
     other = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if k not in ("killed", "timeout", "survived"))
     return (f"| {r['name']} | {', '.join(f.removeprefix('src/analysis/') for f in r['files'])} | {total} | "
             f"{counts.get('killed', 0)} | {counts.get('timeout', 0)} | {counts.get('survived', 0)}"
-            f"{' (' + other + ')' if other else ''} | {score} | {r['seconds']:.0f} s | {r['date']} |")
+            f"{' (' + other + ')' if other else ''} | {score} | {r['seconds']:.0f} s, {r['jobs']} | {r['date']} |")
 
 
 def write_results() -> Path:
@@ -141,19 +141,23 @@ def write_results() -> Path:
     version = subprocess.run([str(Path(sys.executable).with_name("mutmut")), "--version"], capture_output=True,
                              text=True).stdout.split()[-1]
     table = [
-        f"Written by `make mutation` (`python -m tests.mutation`), mutmut {version}, "
-        f"{results[0]['jobs'] if results else 2} workers.",
+        f"Written by `make mutation` (`python -m tests.mutation`), mutmut {version}. Wall time with the number of "
+        "workers, on a machine shared with other test runs.",
         "",
-        "| module | files | mutants | killed | timeout | survived | caught | wall time | date |",
+        "| module | files | mutants | killed | timeout | survived | caught | wall time, workers | date |",
         "|---|---|---|---|---|---|---|---|---|",
         *map(_score_line, results),
         "",
-        "Surviving mutants (name: status), as `mutmut show` prints them in `build/mutation/<module>/`:",
+        "Mutants not killed (name: status, then the changed lines; `mutmut show <module path>.<name>` in",
+        "`build/mutation/<module>/` prints the whole diff):",
         "",
     ]
     for r in results:
+        table += [f"**{r['name']}**", "", "```diff"]
         for name, diff in r["survivors"].items():
-            table += [f"- `{name}`: {r['statuses'][name]}", "", "```diff", diff.strip(), "```", ""]
+            changed = [line for line in diff.splitlines() if line[:1] in "-+" and line[:3] not in ("---", "+++")]
+            table += [f"# {name.rsplit('.', 1)[-1]}: {r['statuses'][name]}", *changed]
+        table += ["```", ""]
     begin, end = "<!-- measured: begin -->", "<!-- measured: end -->"
     text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else f"# Mutation testing\n\n{begin}\n{end}\n"
     head, _, rest = text.partition(begin)
