@@ -22,7 +22,6 @@ import shutil
 import subprocess
 import sys
 import time
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,7 +65,7 @@ def _exclude_other_functions(path: Path, keep: tuple[str, ...]) -> None:
     tree = ast.parse("\n".join(lines))
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name not in keep:
-            # the signature's last line: where the body starts, less the lines the body starts on
+            # the signature's last line (ending in ':'), searched upwards from the line before the body
             colon = node.body[0].lineno - 2
             while not lines[colon].rstrip().endswith(":"):
                 colon -= 1
@@ -77,7 +76,7 @@ def _exclude_other_functions(path: Path, keep: tuple[str, ...]) -> None:
 
 def _scratch(name: str, module: Module) -> Path:
     """A fresh copy of src, tests and pyproject with this module's mutmut section."""
-    folder = SCRATCH / name.replace(" ", "_")
+    folder = SCRATCH / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
@@ -96,7 +95,6 @@ pytest_add_cli_args_test_selection = {quoted(module.tests)}
 pytest_add_cli_args = ["-m", "not slow and not browser and not quarto", "-p", "no:cacheprovider", "-q"]
 use_git_change_detection = false
 """, encoding="utf-8")
-    tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))
     return folder
 
 
@@ -115,7 +113,7 @@ def run_module(name: str, jobs: int) -> dict:
                  for k, v in statuses.items() if v != "killed"}
     result = {"name": name, "files": module.files, "statuses": statuses, "survivors": survivors, "seconds": seconds,
               "date": dt.date.today().isoformat(), "jobs": jobs, "returncode": run.returncode}
-    (SCRATCH / f"{name.replace(' ', '_')}.json").write_text(json.dumps(result, indent=1), encoding="utf-8")  # outlives the next scratch
+    (SCRATCH / f"{name}.json").write_text(json.dumps(result, indent=1), encoding="utf-8")  # outlives the next scratch
     return result
 
 
@@ -136,7 +134,7 @@ def _score_line(r: dict) -> str:
 def write_results() -> Path:
     """The measured part of MUTATION.md (between markers) from every module's last run; the hand-written
     explanations around it stay."""
-    files = [SCRATCH / f"{n.replace(' ', '_')}.json" for n in MODULES]
+    files = [SCRATCH / f"{n}.json" for n in MODULES]
     results = [json.loads(f.read_text(encoding="utf-8")) for f in files if f.exists()]
     version = subprocess.run([str(Path(sys.executable).with_name("mutmut")), "--version"], capture_output=True,
                              text=True).stdout.split()[-1]
