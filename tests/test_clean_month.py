@@ -130,3 +130,43 @@ def test_month_tables_are_read_when_first_used(tmp_path):
     assert tables["episodes"] is tables["episodes"]
     with pytest.raises(FileNotFoundError, match=r"missing tenancies\.parquet"):
         MonthTables(tmp_path, ["episodes", "tenancies"])
+
+
+# ----- the tenancy rules at their boundaries (data contract §4), on hand-made frames ---------------
+def _allocations(n: int) -> pd.DataFrame:
+    return pd.DataFrame({"allocation_id": [f"A{i}" for i in range(n)], "person_id": [f"p{i}" for i in range(n)],
+                         "moved_in": pd.Timestamp("2023-06-01")})
+
+
+def test_housed_from_a_stay_ending_at_most_90_days_before_move_in():
+    from analysis.clean.tenancies import from_shelter_stay
+
+    stays = pd.DataFrame({"person_id": [f"p{i}" for i in range(6)],
+                          "admitted": pd.to_datetime(["2023-01-01", "2023-01-01", "2023-06-01", "2023-06-02",
+                                                      "2023-01-01", "2023-05-31"]),
+                          "discharged": pd.to_datetime(["2023-03-03", "2023-03-02", None, None, "2023-06-01", None])})
+    # 1 June − 90 days = 3 March: a discharge that day counts, 2 March does not; a stay admitted on the move-in
+    # day counts, one admitted the day after does not; an open stay admitted before counts
+    got = from_shelter_stay(_allocations(6), stays, 90).tolist()
+    assert got == [True, False, True, False, True, True]
+
+
+def test_housed_from_a_shelter_referral_on_or_before_move_in():
+    from analysis.clean.tenancies import from_shelter_referral
+
+    referrals = pd.DataFrame({"person_id": ["p0", "p1", "p2"], "shelter_id": ["H1", "H1", None],
+                              "referred": pd.to_datetime(["2023-06-01", "2023-06-02", "2023-05-01"])})
+    assert from_shelter_referral(_allocations(3), referrals).tolist() == [True, False, False]
+
+
+def test_support_open_at_move_in_or_starting_within_the_window():
+    from analysis.clean.tenancies import support_method
+
+    support = pd.DataFrame({"person_id": ["p0", "p1", "p2", "p3", "p4", "p4"],
+                            "method": ["CTI", "ICM", "ACT", "SEL85", "ICM", "CTI"],
+                            "start": pd.to_datetime(["2023-05-01", "2023-05-01", "2023-07-01", "2023-07-02",
+                                                     "2023-06-10", "2023-06-05"]),
+                            "end": pd.to_datetime(["2023-06-01", "2023-05-31", None, None, None, None])})
+    # ends on the move-in day: open at it; ended the day before: not; starts 30 days after: within the window;
+    # 31 days: not; two candidates: the earlier start
+    assert support_method(_allocations(5), support, 30).tolist() == ["CTI", "none", "ACT", "none", "CTI"]

@@ -77,6 +77,180 @@ def test_memo_figures_come_from_the_indicator_table(run):
     assert not ((shown.value > 0) & (shown.value < 5)).any()
 
 
+_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)(?:\.([^@{}]+))?(?:@([^{}]+))?\}")
+# what a filled placeholder can print: a suppression mark, a dash, a Danish number (maybe a percentage), a period
+_PRINTED = r"(<\d+|·|–|-?\d[\d.]*(?:,\d+)?(?: %)?|[a-zæø]+ \d{4}|\d{4})"
+_MONTHS_DA = ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober",
+              "november", "december"]
+_RELATIVE = {"M": MONTH, "M-1": "2023-01", "Y": "2023", "Y-1": "2022"}  # for M = February 2023, by hand
+
+
+def _visible_text(html: str) -> str:
+    """What a reader sees: no scripts, styles or tags, entities decoded, whitespace collapsed."""
+    import html as html_lib
+
+    html = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", html)
+    text = html_lib.unescape(re.sub(r"(?s)<[^>]+>", " ", html)).replace("\xa0", " ").replace("\u202f", " ")
+    return re.sub(r"\s+", " ", text)
+
+
+def _danish(value: float, decimals: int) -> str:
+    """A Danish number written out independently of analysis.report.fmt: '.' thousands, ',' decimals, half up."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    rounded = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return f"{rounded:,f}".replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def _expected_text(table: pd.DataFrame, units: dict, name: str, breakdown: str | None, period: str | None) -> str:
+    """What a placeholder must print, from the published table alone."""
+    period = _RELATIVE.get((period or "M").strip(), (period or "M").strip())
+    if name == "periode":
+        return period if len(period) == 4 else f"{_MONTHS_DA[int(period[5:]) - 1]} {period[:4]}"
+    row = table[(table.indicator == name) & (table.breakdown == (breakdown or "")) & (table.period == period)]
+    assert len(row) == 1, (name, breakdown, period)
+    row = row.iloc[0]
+    if row.suppressed:
+        return "<5" if row.get("suppression", "primary") == "primary" else "·"
+    if pd.isna(row.value):
+        return "–"
+    if units.get(name) == "andel":
+        return _danish(row.value * 100, 0) + " %"
+    return _danish(row.value, 0 if float(row.value).is_integer() else 1)
+
+
+def _track_pattern(template: str) -> tuple[str, list[tuple[str, str | None, str | None]]]:
+    """A regex for a status text as rendered, with one group per placeholder, and the placeholders in order.
+
+    The literal text is matched word by word (Markdown and HTML change only what lies between words)."""
+    pattern, placeholders, at = "", [], 0
+    for m in [*_PLACEHOLDER.finditer(template), None]:
+        words = re.findall(r"\w+", template[at: m.start() if m else len(template)])
+        if words:
+            pattern += r"\W*" + r"\W+".join(map(re.escape, words))
+        if m is None:
+            break
+        pattern += r"\W*?" + _PRINTED
+        placeholders.append(m.groups())
+        at = m.end()
+    return pattern, placeholders
+
+
+def test_every_figure_in_the_status_texts_is_the_published_value(run):
+    """Each placeholder of each track's text is found in the rendered memo, and what it printed is the
+    published table's value for it, suppression marks included."""
+    import yaml
+
+    from analysis.indicators.catalogue import load_catalogue
+
+    base, _ = run
+    folder = base / "reports" / MONTH
+    table = pd.read_parquet(folder / "indicators.parquet")
+    table["breakdown"] = table["breakdown"].fillna("").astype(str)
+    units = {k: v.get("unit") for k, v in load_catalogue().items()}
+    memo = _visible_text((folder / "status_memo.html").read_text(encoding="utf-8"))
+    status = yaml.safe_load((base / "raw" / "status" / f"{MONTH}.yml").read_text(encoding="utf-8"))
+    checked, wrong = 0, []
+    for track in status["spor"]:
+        pattern, placeholders = _track_pattern(str(track["status"]))
+        found = re.search(pattern, memo)
+        assert found, f"spor {track['nr']}: its status text is not in the memo as written"
+        for printed, (name, breakdown, period) in zip(found.groups(), placeholders):
+            expected = _expected_text(table, units, name, breakdown, period)
+            checked += 1
+            if printed != expected:
+                wrong.append(f"spor {track['nr']} {{{name}.{breakdown}@{period}}}: printed {printed!r}, table {expected!r}")
+    assert wrong == []
+    assert checked == 7  # the February texts: two periods, two dwelling counts, a period and the pilot's two counts
+
+
+def _html_tables(html: str) -> list[dict]:
+    """Every table of a rendered report: caption, header cells and body rows, as the reader sees the text."""
+    from html.parser import HTMLParser
+
+    class Tables(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tables: list[dict] = []
+            self.cell: list[str] | None = None
+            self.caption: list[str] | None = None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "table":
+                self.tables.append({"caption": "", "rows": []})
+            elif tag == "tr" and self.tables:
+                self.tables[-1]["rows"].append([])
+            elif tag in ("td", "th"):
+                self.cell = []
+            elif tag == "caption" or (tag == "figcaption" and self.tables):
+                self.caption = []
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th") and self.cell is not None and self.tables:
+                self.tables[-1]["rows"][-1].append(" ".join("".join(self.cell).split()))
+                self.cell = None
+            elif tag in ("caption", "figcaption") and self.caption is not None:
+                if self.tables and not self.tables[-1]["caption"]:
+                    self.tables[-1]["caption"] = " ".join("".join(self.caption).split())
+                self.caption = None
+
+        def handle_data(self, data):
+            for part in (self.cell, self.caption):
+                if part is not None:
+                    part.append(data.replace("\xa0", " ").replace("\u202f", " "))
+
+    parser = Tables()
+    parser.feed(html)
+    return [{"caption": t["caption"], "header": t["rows"][0], "rows": t["rows"][1:]} for t in parser.tables if t["rows"]]
+
+
+def _table_cells(tables: list[dict]) -> list[tuple[str, str, tuple[str, str, str]]]:
+    """(table, printed text, (indicator, breakdown, period)) for each figure of the memo's tables of one cell each.
+
+    The map is written by hand from what each table says in its caption, row labels and column headers."""
+    from analysis.indicators.views import DISCHARGE_DA, KEY_FIGURES, RENT_BAND_DA
+
+    by_caption = lambda start: [t for t in tables if t["caption"].startswith(start)]  # noqa: E731
+    cells = []
+    for t in by_caption("Nøgletal for"):
+        labels = {label: key for key, label in KEY_FIGURES.items()}
+        col = t["header"].index("februar 2023")
+        cells += [("nøgletal", r[col], (*labels[r[0]], MONTH)) for r in t["rows"]]
+    for t in by_caption("Boliger modtaget til boligsocial anvisning efter husleje"):
+        labels = {label: band for band, label in RENT_BAND_DA.items()}
+        for header, period in (("februar 2023", MONTH), ("februar 2022", "2022-02")):
+            col = t["header"].index(header)
+            cells += [("boliger", r[col], ("dwellings_received", labels[r[0]], period)) for r in t["rows"]]
+    for t in by_caption("Udskrivningsgrunde for københavnske borgere"):
+        labels = {label: c for c, label in DISCHARGE_DA.items()}
+        for header, ind in (("februar 2023", "discharges_cph_own_shelters"),
+                            ("Seneste 12 måneder", "discharges_cph_own_shelters_12m")):
+            col = t["header"].index(header)
+            cells += [("udskrivninger", r[col], (ind, labels[r[0]], MONTH)) for r in t["rows"]]
+    for t in by_caption("Rækker indlæst, godkendt og i karantæne"):
+        for header, ind in (("Rækker indlæst", "rows_read"), ("Godkendt", "rows_clean"), ("I karantæne", "rows_quarantined")):
+            col = t["header"].index(header)
+            cells += [("datakvalitet", r[col], (ind, r[0], MONTH)) for r in t["rows"]]
+    return cells
+
+
+def test_every_figure_in_the_memos_tables_is_the_published_value(run):
+    """The headline, dwellings, discharge and data-quality tables, cell by cell, against the published table."""
+    from analysis.indicators.catalogue import load_catalogue
+
+    base, _ = run
+    folder = base / "reports" / MONTH
+    table = pd.read_parquet(folder / "indicators.parquet")
+    table["breakdown"] = table["breakdown"].fillna("").astype(str)
+    units = {k: v.get("unit") for k, v in load_catalogue().items()}
+    cells = _table_cells(_html_tables((folder / "status_memo.html").read_text(encoding="utf-8")))
+    wrong = [f"{name} {key}: printed {printed!r}, table {_expected_text(table, units, *key)!r}"
+             for name, printed, key in cells if printed != _expected_text(table, units, *key)]
+    assert wrong == []
+    assert {name for name, _, _ in cells} == {"nøgletal", "boliger", "udskrivninger", "datakvalitet"}
+    assert len(cells) >= 5 + 2 * 3 + 2 * 5 + 3 * 7
+
+
 def _texts_of(path: Path) -> list[bytes]:
     """Every byte string a human or program could read out of a written file."""
     if path.suffix == ".parquet":

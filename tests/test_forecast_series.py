@@ -1,12 +1,11 @@
 """The forecasting code on plain series: loaders, backtest harness, MASE."""
 import numpy as np
 import pandas as pd
-
-from analysis.forecast.backtest import mase_scale, rolling_backtest
-from analysis.forecast.methods import seasonal_naive
-from analysis.forecast.realdata import nyc_census, toronto_flows
 import pytest
 
+from analysis.forecast.backtest import default_origins, littles_law, mase_scale, rolling_backtest
+from analysis.forecast.methods import seasonal_naive
+from analysis.forecast.realdata import nyc_census, toronto_flows
 from analysis.forecast.series import fit_flows, project, reconciliation_residual
 
 
@@ -42,6 +41,48 @@ def test_counts_only_takes_the_stated_stay():
     fit = fit_flows(y, 3.0)
     assert fit.exit_rate == pytest.approx(1 / 3) and fit.level == pytest.approx(100.0) and fit.residual == 0
     np.testing.assert_allclose(project(fit, 300.0, 24), 300.0)
+
+
+def test_mase_scale_window_includes_the_origin_month():
+    # The scale is the seasonal-naive error of the history up to and including the origin (position 13):
+    # |y12 - y0| = 2 and |y13 - y1| = 6, mean 4. The target y14 = 8 forecast as 0 gives 8 / 4 = 2.
+    y = pd.Series(np.zeros(16))
+    y[12], y[13], y[14] = 2.0, 6.0, 8.0
+    errors = rolling_backtest(y, {"zero": lambda origin, h: np.zeros(h)}, 2, [13])
+    assert errors[["h", "forecast", "actual", "error"]].values.tolist() == [[1, 0.0, 8.0, -8.0], [2, 0.0, 0.0, 0.0]]
+    assert errors["scaled_error"].tolist() == [2.0, 0.0]
+    assert errors["origin"].tolist() == ["13", "13"]
+
+
+def test_mase_scale_of_a_flat_or_too_short_history_is_unknown():
+    assert np.isnan(mase_scale(np.ones(20)))
+    assert np.isnan(mase_scale(np.arange(12.0)))  # no month has a year before it
+    assert mase_scale(np.arange(13.0)) == 12.0    # exactly one seasonal difference
+
+
+
+
+def test_seasonal_naive_beyond_a_year_repeats_the_last_year_seen():
+    y = pd.Series(np.arange(40.0))  # value = position
+    # origin 20: targets 21..34 take 9..20, then 9, 10 again (never a value after the origin)
+    assert seasonal_naive(y.to_numpy())(20, 14)[0].tolist() == [*range(9, 21), 9, 10]
+
+
+def test_littles_law_is_the_last_12_months_inflow_times_the_stay_at_the_origin():
+    inflow, stay = pd.Series(np.arange(24.0)), pd.Series(np.arange(24.0) / 10)
+    # origin 14: mean inflow of positions 3..14 = 8.5, times the mean stay 1.4 months
+    assert littles_law(pd.Series(np.zeros(24)), inflow, stay)(14, 3) == pytest.approx([11.9, 11.9, 11.9])
+
+
+def test_mase_scale_below_one_is_a_scale():
+    y = np.r_[np.zeros(12), np.full(12, 0.5)]
+    assert mase_scale(y) == 0.5
+
+
+@pytest.mark.parametrize("n, count, origins", [(60, 5, range(43, 48)), (60, 20, range(35, 48)), (48, 1, range(35, 36))])
+def test_default_origins_leave_a_full_horizon_and_36_months_of_training(n, count, origins):
+    # the last origin has 12 months after it (position n - 13); the first has 36 months up to and including it
+    assert default_origins(n, 12, count) == origins
 
 
 def test_loaders_read_the_published_formats(tmp_path, monkeypatch):

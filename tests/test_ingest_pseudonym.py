@@ -34,6 +34,7 @@ def test_person_id_is_truncated_hmac():
 @pytest.mark.parametrize("cpr, year", [
     ("6101901235", 1990), ("6101364235", 2036), ("6101374235", 1937), ("6101579235", 1957),
     ("6101575235", 2057), ("6101585235", 1858), ("6101000235", 1900), ("6101999235", 1999),
+    ("6101003235", 1900), ("6101369235", 2036), ("6101379235", 1937), ("6101578235", 2057), ("6101588235", 1858),
 ])
 def test_century_rule(cpr, year):
     assert birth_year(pd.Series([cpr])).item() == year
@@ -41,12 +42,29 @@ def test_century_rule(cpr, year):
 
 def test_persons_gender_from_last_digit():
     pseudonyms = Pseudonymiser(b"k")
-    pseudonyms.person_ids(pd.Series(["6101901235", "6502854322", None]))
+    ids = pseudonyms.person_ids(pd.Series(["6101901235", "6502854322", None]))
     pseudonyms.person_ids(pd.Series(["6101901235"]))
     persons = pseudonyms.persons()
     assert len(persons) == 2
     assert persons["person_id"].is_monotonic_increasing
-    assert sorted(persons["gender"]) == ["K", "M"]
+    # each person's own gender, not just the set of genders: odd last digit = male (…1235), even = female (…4322)
+    assert persons.set_index("person_id")["gender"].to_dict() == {ids.iloc[0]: "M", ids.iloc[1]: "K"}
+
+
+@pytest.mark.parametrize("last, gender", [(0, "K"), (1, "M"), (2, "K"), (8, "K"), (9, "M")])
+def test_gender_parity_at_every_last_digit(last, gender):
+    pseudonyms = Pseudonymiser(b"k")
+    pseudonyms.person_ids(pd.Series([f"610190123{last}"]))
+    assert pseudonyms.persons()["gender"].item() == gender
+
+
+@pytest.mark.parametrize("cpr, valid", [
+    ("0101901235", True), ("3101901235", True), ("3201901235", False), ("0001901235", False),  # day 01–31
+    ("6101901235", True), ("9101901235", True), ("6001901235", False), ("9201901235", False),  # replacement 61–91
+    ("0112901235", True), ("0113901235", False), ("0100901235", False),                         # month 01–12
+])
+def test_cpr_day_and_month_at_their_edges(cpr, valid):
+    assert normalise_cpr(pd.Series([cpr])).notna().item() is valid
 
 
 SECRET = "a secret of at least thirty-two bytes"
@@ -107,3 +125,78 @@ def test_person_ids_of_categorical_and_text_cprs_agree():
     as_category = Pseudonymiser(b"k").person_ids(cprs.astype("category"))
     pd.testing.assert_series_equal(as_text, as_category)
     assert as_text.dtype == object and pd.isna(as_text.loc[8])
+
+
+# ----- the remaining edges, found by mutation testing (tests/MUTATION.md) ---------------------
+@pytest.mark.parametrize("cpr, valid", [
+    ("0101901235", True), ("3101901235", True), ("3201901235", False), ("0001901235", False),
+    ("9101901235", True), ("6001901235", False), ("0112901235", True), ("0113901235", False),
+    ("٠١0190-1235", False), ("01٠١90-1235", False),  # non-ASCII digits in the day or the month
+])
+def test_the_python_rule_for_non_ascii_texts_has_the_same_edges(cpr, valid):
+    from analysis.ingest.pseudonym import _normalised
+
+    assert isinstance(_normalised(cpr), str) is valid
+
+
+def test_normalise_keeps_the_index_and_missing_cells():
+    got = normalise_cpr(pd.Series(["6502854322", None, "6101901235", None], index=[7, 5, 3, 1]))
+    assert got.index.tolist() == [7, 5, 3, 1]
+    assert [None if pd.isna(v) else v for v in got] == ["6502854322", None, "6101901235", None]
+
+
+def test_persons_table_shape_and_types():
+    pseudonyms = Pseudonymiser(b"k")
+    pseudonyms.person_ids(pd.Series(["6502854322", "6101901235", "6101364235"]))
+    persons = pseudonyms.persons()
+    assert persons.columns.tolist() == ["person_id", "gender", "birth_year"]
+    assert persons.index.equals(pd.RangeIndex(3)) and persons["birth_year"].dtype == "Int64"
+    by_id = persons.set_index("person_id")["birth_year"].to_dict()
+    ids = pseudonyms.person_ids(pd.Series(["6502854322", "6101901235", "6101364235"]))
+    assert [by_id[i] for i in ids] == [1985, 1990, 2036]
+
+
+def test_birth_year_keeps_the_index_and_refuses_non_digits():
+    got = birth_year(pd.Series(["6101901235", "6101364235"], index=[4, 2]))
+    assert got.index.tolist() == [4, 2] and got.dtype == "Int64"
+    for bad in ("6101O01235", "6101:01235"):  # a letter, and the character after '9', in the year digits
+        with pytest.raises(ValueError) as info:
+            birth_year(pd.Series([bad]))
+        assert str(info.value) == "birth year and gender need normalised CPR numbers (10 digits)"
+
+
+def test_key_sources_and_errors_say_where_and_why(tmp_path, monkeypatch):
+    from analysis.ingest.pseudonym import is_synthetic
+
+    monkeypatch.delenv(ENV_KEY, raising=False)
+    monkeypatch.delenv(ENV_KEY_FILE, raising=False)
+    assert not is_synthetic(tmp_path)  # no udtraek.yml: not synthetic
+    with pytest.raises(PseudonymKeyError) as info:
+        load_key(tmp_path)
+    assert str(info.value) == (
+        f"no pseudonymisation key: set {ENV_KEY} or {ENV_KEY_FILE} (a file outside the project). "
+        f"The built-in demo key is only used when {tmp_path / 'udtraek.yml'} says 'syntetisk: true'.")
+    raw = delivery(tmp_path / "raw")
+    assert load_key(raw) == (DEMO_KEY, "demo key (udtraek.yml: syntetisk: true)")
+    monkeypatch.setenv(ENV_KEY, "nøgle")
+    assert load_key(raw) == ("nøgle".encode("utf-8"), f"environment variable {ENV_KEY}")
+    monkeypatch.delenv(ENV_KEY)
+    project = tmp_path / "project"
+    monkeypatch.setenv(ENV_KEY_FILE, str(project / "k.key"))
+    with pytest.raises(PseudonymKeyError) as info:
+        load_key(raw, project=project)
+    assert str(info.value) == (f"{ENV_KEY_FILE} points inside the project folder ({project.resolve()}); "
+                               "keep the key file outside the repository so it cannot be committed")
+    missing = tmp_path / "missing.key"
+    monkeypatch.setenv(ENV_KEY_FILE, str(missing))
+    with pytest.raises(PseudonymKeyError) as info:
+        load_key(raw, project=project)
+    assert str(info.value) == f"{ENV_KEY_FILE}: key file {missing.resolve()} does not exist"
+    empty = tmp_path / "empty.key"
+    empty.write_text(" \n")
+    monkeypatch.setenv(ENV_KEY_FILE, str(empty))
+    with pytest.raises(PseudonymKeyError) as info:
+        load_key(raw, project=project)
+    assert str(info.value) == f"{ENV_KEY_FILE}: key file {empty.resolve()} is empty"
+    empty.write_text("hemmelig\n")
+    assert load_key(raw, project=project) == (b"hemmelig", f"key file ({ENV_KEY_FILE})")

@@ -28,6 +28,7 @@ from analysis.pipeline import (
     BadData, ConfigurationError, MissingExtract, PipelineError, RunConfig, RunLocked, Runner, RunResult, ShareStale, Step,
     StepResult, StorageFailure, file_lock,
 )
+from analysis.report import render
 
 MONTH = "2023-02"
 REPO = Path(__file__).resolve().parents[1]
@@ -550,7 +551,6 @@ def _memo_notebook() -> nbformat.NotebookNode:
 
 
 def test_report_steps_render_publish_and_fail_safely(proj, markers, monkeypatch):
-    render = pytest.importorskip("analysis.report.render", reason="the renderer is not written yet")
     nbformat.write(_memo_notebook(), proj / "notebooks" / "memo.ipynb")
     memo = Step("memo", "notebooks/memo.ipynb", ("left",), outputs=("{build}/out/memo.html", "{build}/out/memo.docx"),
                 report="memo", formats=("html", "docx"))

@@ -75,8 +75,8 @@ def test_secondary_suppression_against_breakdown_total():
     assert pub[parts[2]] is None  # secondary: the smallest non-zero visible cell
     assert pub[parts[1]] == 40 and pub[total] == 55
     assert _recoverable(pub, total, parts) == []
-    # without the secondary cell, 55 - 40 - 12 = 3 would give the small count away
-    assert 55 - 40 - 12 == 3
+    # and the secondary cell is needed: with it shown, 55 - 40 - 12 gives the small count away
+    assert _recoverable(pub | {parts[2]: 12}, total, parts) == [parts[0]]
 
 
 def test_two_small_cells_are_not_enough():
@@ -137,6 +137,32 @@ def test_derived_figures_follow_base_and_numerator():
     assert pub[("housing_retention_12m", "2023-02", "ACT")] is None
 
 
+@pytest.mark.parametrize("count, hidden", [(0, False), (1, True), (MIN - 1, True), (MIN, False), (MIN + 1, False)])
+def test_primary_threshold_itself_is_shown(count, hidden):
+    pub = _published([("persons_in_shelter", "2023-02", "", count)])
+    assert (pub[("persons_in_shelter", "2023-02", "")] is None) is hidden
+
+
+@pytest.mark.parametrize("base, hidden", [(MIN - 1, True), (MIN, False), (MIN + 1, False)])
+def test_derived_figure_on_a_base_of_exactly_the_threshold_is_shown(base, hidden):
+    # a median (no numerator) and a survival figure whose base is a count of 4, 5 or 6 persons
+    pub = _published([
+        ("episodes_ended_12m", "2023-02", "all", base), ("episode_length_median_12m", "2023-02", "", 31),
+        ("retention_at_risk", "2023-02", "CTI", base), ("housing_retention_12m", "2023-02", "CTI", 0.6),
+        ("pilot_referred", "2023-02", "", base), ("pilot_moved_in", "2023-02", "", 0),
+        ("pilot_moved_in_share", "2023-02", "", 0.0),
+    ])
+    for key in [("episode_length_median_12m", "2023-02", ""), ("housing_retention_12m", "2023-02", "CTI"),
+                ("pilot_moved_in_share", "2023-02", "")]:
+        assert (pub[key] is None) is hidden, key
+
+
+def test_rule_text_and_table_mark_follow_the_threshold():
+    assert "1–2" in rule_text_da(3) and "»<3«" in rule_text_da(3)
+    df = pd.DataFrame({"Metode": ["CTI", "ICM", "ACT"], "Personer": [2, 3, 0]})
+    assert suppress_table(df, ["Personer"], 3)["Personer"].tolist() == ["<3", "3", "0"]
+
+
 def test_catalogue_problems_are_errors():
     with pytest.raises(SuppressionError, match="not in the catalogue"):
         suppress(_table([("mystery", "2023-02", "", 1)]), CATALOGUE, MIN)
@@ -184,3 +210,113 @@ def test_suppress_table_without_totals_is_primary_only_and_formats():
 def test_rule_text_names_the_threshold():
     text = rule_text_da(5)
     assert "1–4" in text and "<5" in text and "·" in text
+
+
+# ----- the remaining edges, found by mutation testing (tests/MUTATION.md) ---------------------
+def test_protect_groups_goes_round_again_when_a_later_group_hides_a_cell():
+    # group t2 is checked first and is safe; group t1 then hides b, which leaves b alone in t2: a second pass
+    values = {"t1": 20, "a": 3, "b": 17, "t2": 47, "c": 30}
+    hidden = protect_groups([("t2", ["b", "c"]), ("t1", ["a", "b"])], values, {"a"}, {"a"})
+    assert hidden == {"a", "b", "c"}
+
+
+def test_protect_groups_hides_the_smallest_non_zero_cell_even_a_one():
+    # called directly, a visible 1 is an ordinary cell: it is the smallest non-zero candidate
+    values = {"t": 54, "a": 3, "b": 1, "c": 50, "z": 0}
+    assert protect_groups([("t", ["a", "b", "c", "z"])], values, {"a"}, {"a"}) == {"a", "b"}
+
+
+def test_a_total_of_another_indicator_leaves_out_its_own_total_breakdown():
+    catalogue = CATALOGUE | {"episodes_total": {"kind": "person_count", "total_of": "episodes_ended_12m"}}
+    rows = [("episodes_ended_12m", "2023", "a", 3), ("episodes_ended_12m", "2023", "b", 4),
+            ("episodes_ended_12m", "2023", "all", 7), ("episodes_total", "2023", "", 7)]
+    out = suppress(_table(rows), catalogue, MIN)
+    # "all" (7) is hidden to protect a and b; were it a part of episodes_total's group too, that group would
+    # count a hidden cell that is not small and leave its total of 7 showing, which gives a + b away
+    assert out["suppressed"].tolist() == [True, True, True, True]
+
+
+def test_a_total_indicator_without_parts_in_its_period_is_fine_and_one_with_is_hidden():
+    pub = _published([("support_active_total", "2023-03", "", 7),
+                      ("support_active", "2023-02", "CTI", 3), ("support_active", "2023-02", "ACT", 4),
+                      ("support_active", "2023-02", "ICM", 0), ("support_active_total", "2023-02", "", 7)])
+    assert pub[("support_active_total", "2023-03", "")] == 7
+    # two small cells and a zero: only hiding the total (7, not small itself) protects them
+    assert pub[("support_active_total", "2023-02", "")] is None and pub[("support_active", "2023-02", "ICM")] == 0
+
+
+def test_derived_figures_on_an_unknown_or_secondarily_hidden_base_are_hidden():
+    catalogue = CATALOGUE | {"episode_length_median_by": {"kind": "person_median", "base": "episodes_ended_12m"}}
+    rows = [("pilot_referred", "2023-02", "", float("nan")), ("pilot_moved_in", "2023-02", "", 10),
+            ("pilot_moved_in_share", "2023-02", "", 0.5),
+            ("episodes_ended_12m", "2023-02", "a", 3), ("episodes_ended_12m", "2023-02", "b", 40),
+            ("episodes_ended_12m", "2023-02", "c", 60), ("episodes_ended_12m", "2023-02", "all", 103),
+            ("episode_length_median_by", "2023-02", "b", 20), ("episode_length_median_by", "2023-02", "c", 25)]
+    out = suppress(_table(rows), catalogue, MIN).set_index(["indicator", "breakdown"])["suppressed"]
+    assert out[("pilot_moved_in_share", "")]                                   # base unknown (NaN)
+    assert out[("episodes_ended_12m", "b")] and out[("episode_length_median_by", "b")]  # base hidden, not small
+    assert not out[("episode_length_median_by", "c")]
+
+
+def test_missing_breakdowns_are_the_empty_breakdown():
+    rows = _table([("pilot_referred", "2023-02", None, 50), ("pilot_moved_in", "2023-02", None, 3),
+                   ("pilot_moved_in_share", "2023-02", None, 0.06)])
+    assert suppress(rows, CATALOGUE, MIN)["suppressed"].tolist() == [False, True, True]
+
+
+def test_the_log_says_what_was_suppressed_and_why(caplog):
+    caplog.set_level("INFO", logger="analysis.report.suppression")
+    _published([
+        ("episodes_ended_12m", "2023-02", "a", 3), ("episodes_ended_12m", "2023-02", "b", 40),
+        ("episodes_ended_12m", "2023-02", "all", 43), ("episode_length_median_12m", "2023-02", "", 31),
+        ("housing_retention_12m", "2023-02", "ACT", 0.9),
+    ])
+    assert [r.getMessage() for r in caplog.records] == [
+        "housing_retention_12m 2023-02 'ACT': base ('retention_at_risk', '2023-02', 'ACT') not in the table; "
+        "suppressed to be safe",
+        "suppression (min_count=5): 1 primary, 1 secondary, 1 derived of 5 cells",
+    ]
+
+
+def test_catalogue_errors_list_every_problem_in_full():
+    catalogue = {"a": {"kind": "person_share", "base": "nothing"}, "b": {"kind": "person_count", "numerator": "n"},
+                 "c": {"kind": "person_count", "total_of": "t"}}
+    rows = _table([("a", "2023", "", 0.5), ("aa", "2023", "", 1), ("b", "2023", "", 1), ("c", "2023", "", 1)])
+    with pytest.raises(SuppressionError) as info:
+        suppress(rows, catalogue, MIN)
+    assert str(info.value) == (
+        "cannot suppress the indicator table:\n"
+        "  a: kind person_share needs 'base:' naming a catalogue count, got 'nothing'\n"
+        "  aa: not in the catalogue\n"
+        "  b: 'numerator: n' is not in the catalogue\n"
+        "  c: 'total_of: t' is not in the catalogue")
+
+
+def test_duplicate_rows_are_named_five_at_most():
+    rows = _table([("persons_in_shelter", "2023-02", "", 1)] * 7)
+    with pytest.raises(SuppressionError) as info:
+        suppress(rows, CATALOGUE, MIN)
+    assert str(info.value) == ("indicator table has duplicate (indicator, period, breakdown) rows, e.g. "
+                               + str([("persons_in_shelter", "2023-02", "")] * 5))
+
+
+def test_suppress_table_total_column_outside_the_counts_is_protected_and_formatted():
+    df = pd.DataFrame({"Bydel": ["Nord", "Syd"], "Kvinder": [3, 900], "Mænd": [0, 400], "I alt": [3, 1300]}).set_index("Bydel")
+    out = suppress_table(df, ["Kvinder", "Mænd"], MIN, total_col="I alt")
+    assert out.loc["Nord"].tolist() == ["<5", "0", "<5"]  # the total is a count too, and small
+    assert out.loc["Syd"].tolist() == ["900", "400", "1.300"]
+
+
+def test_suppress_table_label_columns_show_missing_as_a_dash():
+    df = pd.DataFrame({"Metode": ["CTI", None, float("nan")], "År": [2023, 2022, 2021], "Personer": [10, 20, 30]})
+    out = suppress_table(df, ["Personer"], MIN)
+    assert out["Metode"].tolist() == ["CTI", "–", "–"] and out["År"].tolist() == ["2023", "2022", "2021"]
+
+
+def test_suppress_table_errors_name_the_problem():
+    with pytest.raises(ValueError) as info:
+        suppress_table(pd.DataFrame({"n": [1, 2]}, index=["a", "a"]), ["n"], MIN)
+    assert str(info.value) == "suppress_table needs a unique index (the row labels)"
+    with pytest.raises(ValueError) as info:
+        suppress_table(pd.DataFrame({"n": [1, 2]}, index=["a", "b"]), ["n"], MIN, total_row="I alt")
+    assert str(info.value) == "total_row 'I alt' is not an index label of the table"

@@ -55,6 +55,20 @@ def test_elapsed_months_whole_and_fraction():
     assert got.tolist() == pytest.approx([3.0, 1.0, 11 + 17 / 31])
 
 
+def test_retention_data_at_the_end_of_m():
+    t = tenancies([
+        ("b1", "p1", "2024-10-01", "2024-12-31", "udsaettelse", "CTI", True, "shelter"),  # moved out on M's last day
+        ("b2", "p2", "2024-10-01", "2025-01-01", "udsaettelse", "CTI", True, "shelter"),  # after M: not yet
+        ("b3", "p3", "2024-12-31", None, None, "CTI", True, "shelter"),                    # moved in on M's last day
+        ("b4", "p4", "2025-01-01", None, None, "CTI", True, "shelter"),                    # after M: not in the cohort
+    ])
+    data = r.retention_data(t, M).set_index("allocation_id")
+    assert list(data.index) == ["b1", "b2", "b3"]
+    assert data["event"].tolist() == [True, False, False]
+    # the end of M is the censoring day 1 January: b1 left after the night of 31 December, like b2's censoring
+    assert data["duration"].tolist() == pytest.approx([3.0, 3.0, 1 / 31])
+
+
 def test_km_on_six_tenancies_by_hand():
     data = r.retention_data(SIX, M)
     assert sorted(data["allocation_id"]) == ["a1", "a2", "a3", "a4", "a5", "a6"]

@@ -70,6 +70,38 @@ def test_empty_and_invalid_input():
         sv.logrank_p([1.0, 2.0], ["a", "a"], [True] * 2)
 
 
+def test_error_messages_say_what_is_wrong():
+    with pytest.raises(ValueError) as info:
+        sv.kaplan_meier([1.0, np.nan, np.inf], [True, False, True])
+    assert str(info.value) == "2 durations are NaN or infinite; every subject needs a time"
+    with pytest.raises(ValueError) as info:
+        sv.kaplan_meier([1.0, 2.0], [1.0, np.nan])
+    assert str(info.value) == "events must be booleans or 0/1 (a missing event is not allowed)"
+    with pytest.raises(ValueError) as info:
+        sv.logrank_p([1.0, 2.0, 3.0], ["a", "b"], [True] * 3)
+    assert str(info.value) == "3 durations but 2 group labels"
+    with pytest.raises(ValueError) as info:
+        sv.logrank_p([1.0, 2.0, 3.0], ["a", None, "b"], [True] * 3)
+    assert str(info.value) == "missing group labels: drop those subjects or give them a group"
+    with pytest.raises(ValueError) as info:
+        sv.logrank_p([1.0, 2.0], ["a", "a"], [True] * 2)
+    assert str(info.value) == "the log-rank test needs at least two groups"
+    assert sv.kaplan_meier([], []).at_risk.dtype == "int64"
+
+
+def test_everyone_left_dying_and_one_subject_left_raise_no_warnings():
+    import warnings
+
+    # 0/0 and d/(n(n−d)) with d = n are expected and handled, not warned about (lifelines, imported above,
+    # switches NumPy's warnings off for the whole process: they are switched on again here)
+    with warnings.catch_warnings(), np.errstate(all="warn"):
+        warnings.simplefilter("error")
+        km = sv.kaplan_meier([1.0, 2.0, 2.0], [True, True, True])
+        p = sv.logrank_p([1.0, 2.0, 3.0, 4.0], ["a", "b", "a", "b"], [True] * 4)
+        censored_last = sv.logrank_p([1.0, 2.0, 3.0, 4.0], ["a", "b", "a", "b"], [True, True, True, False])
+    assert km.survival.tolist() == pytest.approx([1.0, 2 / 3, 0.0]) and 0 < p < 1 and 0 < censored_last < 1
+
+
 def test_a_group_without_tenancies_has_no_curve():
     data = pd.DataFrame({"duration": [3.0, 6.0], "event": [True, False], "support_method": ["CTI", "CTI"]})
     curve = r.fit_curves(data, "support_method", r.METHODS)["ACT"]
