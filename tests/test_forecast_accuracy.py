@@ -108,6 +108,10 @@ def test_sentence_names_the_winner_and_the_margin_in_persons():
     assert accuracy_sentence(table.assign(mae=[150.0, 100.0, 140.0])).endswith(
         "ramte den simple metode bedst, med 50 personer.")
     assert "ramt 1 person ved siden af" in accuracy_sentence(table.assign(mae=[1.0, 9.0, 9.0]))
+    # The margin is the difference of the figures printed (15 and 12), not of the unrounded ones (2,2).
+    assert accuracy_sentence(table.assign(mae=[14.6, 12.4, 20.0])).endswith(
+        "ramt 15 personer ved siden af 12 måneder frem; den bedste simple fremskrivning (sidste måneds niveau) "
+        "12 personer. Altså ramte den simple metode bedst, med 3 personer.")
 
 
 def _write(path, rows: list[str]):

@@ -86,13 +86,14 @@ def accuracy_sentence(table: pd.DataFrame, horizon: str = str(HORIZON)) -> str:
     best = best_standard(table, horizon)
     diff = best["mae"] - m["mae"]
     tie = abs(diff) <= max(0.5, TIE_SHARE * best["mae"])
+    shown = fmt.rounded(best["mae"], 0) - fmt.rounded(m["mae"], 0)  # the difference the reader can check
     verdict = "ramte de to omtrent lige godt" if tie else "ramte prognosen bedst" if diff > 0 else "ramte den simple metode bedst"
     persons = lambda v: f"{fmt.number(v)} {'person' if round(v) == 1 else 'personer'}"
     months = f"{horizon} måneder" if horizon != "1" else "1 måned"
     return (f"Prøvet bagud på {int(m['origins'])} tidligere prognosestarter har prognosen i gennemsnit ramt "
             f"{persons(m['mae'])} ved siden af {months} frem; den bedste simple fremskrivning "
             f"({METHOD_DA[best['method']]}) {persons(best['mae'])}. Altså {verdict}"
-            f"{'' if tie else f', med {persons(abs(diff))}'}.")
+            f"{'' if tie or shown == 0 else f', med {persons(abs(shown))}'}.")
 
 
 def confirmation_split(errors: pd.DataFrame, last_month: pd.Period, months: int = 24) -> dict[str, pd.DataFrame]:

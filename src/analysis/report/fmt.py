@@ -36,7 +36,7 @@ def _is_missing(x: Any) -> bool:
         return False
 
 
-def _rounded(x: float, decimals: int) -> Decimal:
+def rounded(x: float, decimals: int) -> Decimal:
     """Half-up rounding of the shortest decimal representation of ``x``."""
     value = Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     return value if value != 0 else abs(value)  # never "-0"
@@ -48,7 +48,7 @@ def number(x: Any, decimals: int = 0) -> str:
         return MISSING
     if isinstance(x, float) and math.isinf(x):
         return "∞" if x > 0 else "-∞"
-    english = f"{_rounded(x, decimals):,.{decimals}f}"
+    english = f"{rounded(x, decimals):,.{decimals}f}"
     return english.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
@@ -107,7 +107,7 @@ def change(now: Any, before: Any, decimals: int = 0) -> str:
     """
     if _is_missing(now) or _is_missing(before):
         return MISSING
-    diff = _rounded(float(now) - float(before), decimals)
+    diff = rounded(float(now) - float(before), decimals)
     if diff == 0:
         return "uændret"
     return f"{'▲' if diff > 0 else '▼'} {number(abs(diff), decimals)}"
