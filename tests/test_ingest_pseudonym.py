@@ -178,8 +178,9 @@ def test_key_sources_and_errors_say_where_and_why(tmp_path, monkeypatch):
         f"The built-in demo key is only used when {tmp_path / 'udtraek.yml'} says 'syntetisk: true'.")
     raw = delivery(tmp_path / "raw")
     assert load_key(raw) == (DEMO_KEY, "demo key (udtraek.yml: syntetisk: true)")
-    monkeypatch.setenv(ENV_KEY, "nøgle")
-    assert load_key(raw) == ("nøgle".encode("utf-8"), f"environment variable {ENV_KEY}")
+    key = "nøgle-" + "x" * 25  # 32 bytes in UTF-8 (ø takes two): the shortest key accepted
+    monkeypatch.setenv(ENV_KEY, key)
+    assert load_key(raw) == (key.encode("utf-8"), f"environment variable {ENV_KEY}")
     monkeypatch.delenv(ENV_KEY)
     project = tmp_path / "project"
     monkeypatch.setenv(ENV_KEY_FILE, str(project / "k.key"))
@@ -198,5 +199,5 @@ def test_key_sources_and_errors_say_where_and_why(tmp_path, monkeypatch):
     with pytest.raises(PseudonymKeyError) as info:
         load_key(raw, project=project)
     assert str(info.value) == f"{ENV_KEY_FILE}: key file {empty.resolve()} is empty"
-    empty.write_text("hemmelig\n")
-    assert load_key(raw, project=project) == (b"hemmelig", f"key file ({ENV_KEY_FILE})")
+    empty.write_text("hemmelig-" + "n" * 23 + "\n")  # 32 bytes once the newline is trimmed
+    assert load_key(raw, project=project) == (b"hemmelig-" + b"n" * 23, f"key file ({ENV_KEY_FILE})")

@@ -149,15 +149,20 @@ def test_the_share_copy_is_whole_and_repaired(runner, tmp_path, caplog):
     assert published_version(target) == 2 and not list(target.glob(".*"))
 
 
-def test_the_share_manifest_is_written_last(runner, tmp_path, monkeypatch):
-    """A copy cut short never carries the new manifest, so the next run sees it is not current."""
+def test_the_share_manifest_is_copied_last_and_the_month_switched_after(runner, tmp_path, monkeypatch):
+    """A copy cut short never carries the new manifest (so the next run sees it is not current), and the
+    share's month is switched only once every file is in the staged version."""
     runner.share = tmp_path / "share"
     link = runner._publish(stage_version(runner, 1))
     order: list[str] = []
-    real = os.replace
-    monkeypatch.setattr(pipeline.os, "replace", lambda a, b: (order.append(Path(b).name), real(a, b)))
+    real_copy, real_replace = pipeline._share_copy, os.replace
+    monkeypatch.setattr(pipeline, "_share_copy", lambda a, b: (order.append(Path(b).name), real_copy(a, b))[1])
+    monkeypatch.setattr(pipeline.os, "replace", lambda a, b: (order.append(f"switch {Path(b).name}"),
+                                                             real_replace(a, b))[1])
     runner._copy_to_share(link.resolve(), "v1")
-    assert order[-1] == "manifest.json" and sorted(order) == PUBLISHED
+    copies = [name for name in order if not name.startswith("switch ")]
+    assert copies[-1] == "manifest.json" and sorted(copies) == PUBLISHED
+    assert order[-1] == f"switch {runner.month}" and order.index(f"switch {runner.month}") > order.index("manifest.json")
 
 
 def test_files_and_names_reach_the_disk_before_the_swap(runner, monkeypatch):
