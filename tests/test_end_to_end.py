@@ -205,26 +205,28 @@ def _html_tables(html: str) -> list[dict]:
 
 
 def _table_cells(tables: list[dict]) -> list[tuple[str, str, tuple[str, str, str]]]:
-    """(table, printed text, (indicator, breakdown, period)) for each figure of the memo's tables of one cell each.
+    """(table, printed text, (indicator, breakdown, period)) for each figure of the reports' tables of one cell each.
 
     The map is written by hand from what each table says in its caption, row labels and column headers."""
-    from analysis.indicators.views import DISCHARGE_DA, KEY_FIGURES, RENT_BAND_DA
+    from analysis.indicators.views import DISCHARGE_DA, RENT_BAND_DA
+    from analysis.report.overview import KEY_FIGURES
 
     by_caption = lambda start: [t for t in tables if t["caption"].startswith(start)]  # noqa: E731
     cells = []
     for t in by_caption("Nøgletal for"):
-        labels = {label: key for key, label in KEY_FIGURES.items()}
+        labels = {label: (ind, b) for ind, b, label in KEY_FIGURES}
         col = t["header"].index("februar 2023")
         cells += [("nøgletal", r[col], (*labels[r[0]], MONTH)) for r in t["rows"]]
     for t in by_caption("Boliger modtaget til boligsocial anvisning efter husleje"):
         labels = {label: band for band, label in RENT_BAND_DA.items()}
-        for header, period in (("februar 2023", MONTH), ("februar 2022", "2022-02")):
+        for header, period in (("februar 2023", MONTH), ("januar 2023", "2023-01"), ("februar 2022", "2022-02")):
             col = t["header"].index(header)
             cells += [("boliger", r[col], ("dwellings_received", labels[r[0]], period)) for r in t["rows"]]
-    for t in by_caption("Udskrivningsgrunde for københavnske borgere"):
+    for t in by_caption("Udskrivningsgrunde:"):
         labels = {label: c for c, label in DISCHARGE_DA.items()}
-        for header, ind in (("februar 2023", "discharges_cph_own_shelters"),
-                            ("Seneste 12 måneder", "discharges_cph_own_shelters_12m")):
+        for header, ind in (("Egne herberger, københavnere: februar 2023", "discharges_cph_own_shelters"),
+                            ("Egne herberger, københavnere: seneste 12 mdr.", "discharges_cph_own_shelters_12m"),
+                            ("Alle herberger, alle borgere: seneste 12 mdr.", "episodes_ended_12m")):
             col = t["header"].index(header)
             cells += [("udskrivninger", r[col], (ind, labels[r[0]], MONTH)) for r in t["rows"]]
     for t in by_caption("Rækker indlæst, godkendt og i karantæne"):
@@ -235,7 +237,8 @@ def _table_cells(tables: list[dict]) -> list[tuple[str, str, tuple[str, str, str
 
 
 def test_every_figure_in_the_memos_tables_is_the_published_value(run):
-    """The headline, dwellings, discharge and data-quality tables, cell by cell, against the published table."""
+    """The key-figure, dwellings and discharge tables of the memo and the data-quality table of the technical
+    appendix, cell by cell, against the published table."""
     from analysis.indicators.catalogue import load_catalogue
 
     base, _ = run
@@ -243,12 +246,13 @@ def test_every_figure_in_the_memos_tables_is_the_published_value(run):
     table = pd.read_parquet(folder / "indicators.parquet")
     table["breakdown"] = table["breakdown"].fillna("").astype(str)
     units = {k: v.get("unit") for k, v in load_catalogue().items()}
-    cells = _table_cells(_html_tables((folder / "status_memo.html").read_text(encoding="utf-8")))
+    cells = _table_cells([t for name in ("status_memo.html", "technical_appendix.html")  # data quality: appendix
+                          for t in _html_tables((folder / name).read_text(encoding="utf-8"))])
     wrong = [f"{name} {key}: printed {printed!r}, table {_expected_text(table, units, *key)!r}"
              for name, printed, key in cells if printed != _expected_text(table, units, *key)]
     assert wrong == []
     assert {name for name, _, _ in cells} == {"nøgletal", "boliger", "udskrivninger", "datakvalitet"}
-    assert len(cells) >= 5 + 2 * 3 + 2 * 5 + 3 * 7
+    assert len(cells) >= 6 + 3 * 4 + 3 * 13 + 3 * 7
 
 
 def _texts_of(path: Path) -> list[bytes]:
