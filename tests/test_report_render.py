@@ -204,8 +204,8 @@ def test_quarto_command_lines(executed: Path, fallback: render.RenderResult, tmp
     for to in ("html", "docx"):
         assert seen[to]["meta"] == {"lang": "da", "toc-title": "Indhold", "document-css": False, "title": title}
         assert seen[to]["front"]["title"] == title  # Quarto would otherwise promote the first heading
-        assert seen[to]["files"] == ["fig_alt.lua", "figures", "metadata.yml", "proeve.ipynb", "reference.docx",
-                                     "style.html"]
+        assert seen[to]["files"] == ["fig_alt.lua", "figures", "landmark.lua", "metadata.yml", "proeve.ipynb",
+                                     "reference.docx", "style.html"]
     html, docx = seen["html"]["front"]["format"]["html"], seen["docx"]["front"]["format"]["docx"]
     assert html["embed-resources"] is True and html["minimal"] is True and html["toc"] is True
     assert docx["reference-doc"] == "reference.docx" and docx["shift-heading-level-by"] == -1

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 ASSETS = Path(__file__).parent / "assets"
 CSS = ASSETS / "report.css"
 LUA_FILTER = ASSETS / "fig_alt.lua"
+LANDMARK_FILTER = ASSETS / "landmark.lua"
 REFERENCE_DOCX = ASSETS / "reference.docx"
 SUFFIXES = {"html": ".html", "docx": ".docx"}
 CHECKS: dict[str, Callable[[Path], list[str]]] = {"html": check_html, "docx": check_docx}
@@ -298,7 +299,7 @@ def _write_inputs(prepared: _Prepared, folder: Path) -> None:
         yaml.safe_dump(json.loads(json.dumps(prepared.metadata, default=str)), allow_unicode=True, sort_keys=False),
         encoding="utf-8")
     (folder / "style.html").write_text(f"<style>\n{CSS.read_text(encoding='utf-8')}</style>\n", encoding="utf-8")
-    for asset in (REFERENCE_DOCX, LUA_FILTER):
+    for asset in (REFERENCE_DOCX, LUA_FILTER, LANDMARK_FILTER):
         shutil.copyfile(asset, folder / asset.name)
     for name in prepared.figures:
         if not prepared.inline:
@@ -317,11 +318,11 @@ def _quarto_front_matter(prepared: _Prepared) -> str:
     """
     options: dict[str, Any] = {
         "format": {
-            # The fallback's filter in both: Quarto gives Word the caption as an image's description (the filter
-            # gives it the alt text), and Quarto's minimal HTML has no <main> landmark (the filter adds one).
+            # The fallback's filters where Quarto falls short: its minimal HTML has no <main> landmark, and it
+            # gives Word the caption as an image's description (its HTML takes the alt text from fig-alt itself).
             "html": {"minimal": True, "embed-resources": True, "toc": prepared.toc, "html-math-method": "mathml",
                      "include-in-header": "style.html", "notebook-links": False, "anchor-sections": False,
-                     "filters": [{"path": LUA_FILTER.name, "at": "post-quarto"}]},
+                     "filters": [{"path": LANDMARK_FILTER.name, "at": "post-quarto"}]},
             "docx": {"toc": prepared.toc, "reference-doc": REFERENCE_DOCX.name,
                      "shift-heading-level-by": prepared.heading_shift, "notebook-links": False,
                      "filters": [{"path": LUA_FILTER.name, "at": "post-quarto"}]},
@@ -378,7 +379,7 @@ def _fallback_commands(prepared: _Prepared, scratch: Path, name: str,
                 "metadata.yml", "-o", target.name] + (["--toc"] if prepared.toc else [])
         if to == "html":
             args += ["--to", "html5", _embed_flag(pypandoc.get_pandoc_version()), "--mathml",
-                     "--include-in-header", "style.html"]
+                     "--include-in-header", "style.html", "--lua-filter", LANDMARK_FILTER.name]
         else:
             args += ["--to", "docx", "--reference-doc", REFERENCE_DOCX.name,
                      f"--shift-heading-level-by={prepared.heading_shift}"]
