@@ -1,8 +1,8 @@
 """CPR numbers in any spelling, found in text that should never hold one.
 
 A CPR number is ten digits, DDMMYY and a four-digit serial, and people write it
-in many ways: ``2008802020``, ``200880-2020``, ``200880 2020``, ``200880–2020``
-(en dash), ``20.08.80-2020``, ``20 08 80 2020``. The pattern below accepts any of
+in many ways (shown with a synthetic day, 20 + 60): ``8008802020``, ``800880-2020``,
+``800880 2020``, ``800880–2020`` (en dash), ``80.08.80-2020``, ``80 08 80 2020``. The pattern below accepts any of
 those separators (up to three characters, e.g. ``" - "``) between the parts,
 with any Unicode digits, but only a valid day (01–31, or 61–91 for replacement
 numbers) and month (01–12), so amounts and phone numbers are not mistaken for one.
