@@ -172,6 +172,17 @@ def renderer_env(env: dict[str, str], quarto: bool) -> dict[str, str]:
     return env | {"PATH": os.pathsep.join(folders)}
 
 
+def entry_head(title: str, argv: list[str] | None, args: argparse.Namespace, month: str) -> list[str]:
+    """The first lines of a RESULTS.md entry: title with the time, the command, the machine and the data set;
+    the caller ends the last line with how the runs were taken."""
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    cmd = "python benchmarks/bench_pipeline.py" + "".join(f" {a}" for a in (argv if argv is not None else sys.argv[1:]))
+    return [f"### {title} — {stamp}", "", f"Command: `{cmd}`  ",
+            f"Machine: {platform.machine()}, {len(os.sched_getaffinity(0))} cores (shared), Python "
+            f"{platform.python_version()}; month {month}, synthetic default (seed {SEED}, scale {args.scale:g}), "
+            f"--jobs {args.jobs};"]
+
+
 def compare_renderers(args: argparse.Namespace, env: dict[str, str], argv: list[str] | None) -> int:
     """Cold runs with Quarto and with the fallback, alternated; medians compared (issue 14)."""
     envs = {"fallback": renderer_env(env, quarto=False), "quarto": renderer_env(env, quarto=True)}
@@ -195,16 +206,10 @@ def compare_renderers(args: argparse.Namespace, env: dict[str, str], argv: list[
     ok = ratio <= TARGET_QUARTO
     print(f"{'ok  ' if ok else 'MISS'} Quarto/fallback = {ratio:.2f} (target <= {TARGET_QUARTO})")
     if not args.no_record:
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        cmd = "python benchmarks/bench_pipeline.py" + "".join(
-            f" {a}" for a in (argv if argv is not None else sys.argv[1:]))
         record("## Quarto against the fallback (issue 14)", "\n".join([
-            f"### Quarto against the fallback — {stamp}", "",
-            f"Command: `{cmd}`  ",
-            f"Machine: {platform.machine()}, {len(os.sched_getaffinity(0))} cores (shared), Python "
-            f"{platform.python_version()}; month {quarto.month}, synthetic default (seed {SEED}, scale "
-            f"{args.scale:g}), --jobs {args.jobs}; each run a fresh process, cold (nothing processed, built or "
-            f"published); the two renderers alternated {args.repeat} times, medians compared", "",
+            *entry_head("Quarto against the fallback", argv, args, quarto.month),
+            f"each run a fresh process, cold (nothing processed, built or published); the two renderers "
+            f"alternated {args.repeat} times, medians compared", "",
             "| renderer | cold run, median (s) | runs (s) | report steps (s, median run) |", "|---|---:|---|---|",
             *rows, "",
             f"Quarto/fallback = {ratio:.2f}; {'met' if ok else 'MISSED'}: target <= {TARGET_QUARTO}.",
@@ -329,16 +334,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'ok  ' if ok else 'MISS'} {text}")
 
     if not args.no_record:
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        cmd = "python benchmarks/bench_pipeline.py" + "".join(
-            f" {a}" for a in (argv if argv is not None else sys.argv[1:]))
         record("## Monthly run (issue 7)", "\n".join([
-            f"### Monthly run (issue 7) — {stamp}", "",
-            f"Command: `{cmd}`  ",
-            f"Machine: {platform.machine()}, {len(os.sched_getaffinity(0))} cores (shared), "
-            f"Python {platform.python_version()}; month {cold.month}, synthetic default (seed {SEED}, "
-            f"scale {args.scale:g}), --jobs {args.jobs}; each run timed as a fresh process; cold and floor "
-            f"alternated {args.repeat} times, medians compared", "",
+            *entry_head("Monthly run (issue 7)", argv, args, cold.month),
+            f"each run timed as a fresh process; cold and floor alternated {args.repeat} times, medians compared", "",
             "| run | seconds | steps run |", "|---|---:|---|",
             f"| cold (median; runs {spread(colds)}) | {cold.seconds:.1f} | all {len(cold.ran)} |",
             f"| warm, nothing changed | {warm.seconds:.1f} | {', '.join(warm.ran) or 'none'} |",
