@@ -301,9 +301,9 @@ def _write_inputs(prepared: _Prepared, folder: Path) -> None:
     (folder / "style.html").write_text(f"<style>\n{CSS.read_text(encoding='utf-8')}</style>\n", encoding="utf-8")
     for asset in (REFERENCE_DOCX, LUA_FILTER, LANDMARK_FILTER):
         shutil.copyfile(asset, folder / asset.name)
-    for name in prepared.figures:
-        if not prepared.inline:
-            (folder / FIGURE_DIR).mkdir(exist_ok=True)
+    if prepared.figures and not prepared.inline:
+        (folder / FIGURE_DIR).mkdir()
+        for name in prepared.figures:
             shutil.copyfile(prepared.figure_dir / name, folder / FIGURE_DIR / name)
 
 
