@@ -50,7 +50,7 @@ MODULES: dict[str, Module] = {
         "tests/test_trust_boundary.py::test_cpr_shaped_column_name_stops_ingest_without_echoing_it")),
     "episodes": Module(("src/analysis/clean/episodes.py", "src/analysis/clean/cut.py"),
                        ("tests/test_clean_episodes.py",)),
-    "suppression": Module(("src/analysis/report/suppression.py",), ("tests/test_report_suppression.py",)),
+    "suppression": Module(("src/analysis/base/suppression.py",), ("tests/test_report_suppression.py",)),
     "survival": Module(("src/analysis/survival.py",), (
         "tests/test_survival.py", "tests/test_retention.py::test_at_risk_counts_ties_nan_and_empty",
         "tests/test_retention.py::test_at_risk_counts_equal_the_naive_count")),  # at_risk_counts' own tests

@@ -95,7 +95,7 @@ def _visible_text(html: str) -> str:
 
 
 def _danish(value: float, decimals: int) -> str:
-    """A Danish number written out independently of analysis.report.fmt: '.' thousands, ',' decimals, half up."""
+    """A Danish number written out independently of analysis.base.fmt: '.' thousands, ',' decimals, half up."""
     from decimal import ROUND_HALF_UP, Decimal
 
     rounded = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)

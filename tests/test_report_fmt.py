@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from analysis.report import fmt
+from analysis.base import fmt
 
 
 @pytest.mark.parametrize(("value", "decimals", "expected"), [

@@ -39,7 +39,8 @@ from pathlib import Path
 import pandas as pd
 from analysis.context import RunContext
 from analysis.params import load_params
-from analysis.report import charts, fmt, show
+from analysis.base import fmt
+from analysis.report import charts, show
 from analysis.report.colophon import RENDERER_PLACEHOLDER, colophon_markdown
 charts.apply_style()
 print("støj fra stdout")

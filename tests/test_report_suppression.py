@@ -4,7 +4,7 @@ import math
 import pandas as pd
 import pytest
 
-from analysis.report.suppression import (
+from analysis.base.suppression import (
     SuppressionError, protect_groups, rule_text_da, suppress, suppress_table,
 )
 
@@ -265,7 +265,7 @@ def test_missing_breakdowns_are_the_empty_breakdown():
 
 
 def test_the_log_says_what_was_suppressed_and_why(caplog):
-    caplog.set_level("INFO", logger="analysis.report.suppression")
+    caplog.set_level("INFO", logger="analysis.base.suppression")
     _published([
         ("episodes_ended_12m", "2023-02", "a", 3), ("episodes_ended_12m", "2023-02", "b", 40),
         ("episodes_ended_12m", "2023-02", "all", 43), ("episode_length_median_12m", "2023-02", "", 31),

@@ -301,7 +301,7 @@ def test_every_published_figure_is_in_the_catalogue_with_its_base():
                 assert len(total) == 1 and total.iloc[0] == cells.loc[cells["breakdown"] != "", "value"].sum(), ind
     # The central suppression accepts the rows as they are.
     from analysis.indicators.catalogue import load_catalogue
-    from analysis.report.suppression import suppress
+    from analysis.base.suppression import suppress
 
     published = suppress(rows, load_catalogue(), int(params["disclosure.min_count"]))
     hidden = dict(zip(zip(published["indicator"], published["breakdown"]), published["suppressed"]))

@@ -16,7 +16,8 @@ from analysis import cpr
 from analysis.ingest import PseudonymKeyError, SchemaError
 from analysis.ingest.pseudonym import DEMO_KEY, ENV_KEY, ENV_KEY_FILE, Pseudonymiser, load_key
 from analysis.params import ParameterError, load_params
-from analysis.report import escape, show
+from analysis.base import escape
+from analysis.report import show
 from analysis.report.checks import check_docx, trust_problems_docx, trust_problems_html
 from analysis.report.narrative import NarrativeError, check_status_file, load_status, track_markdown
 from tests.fixtures.raw import delivery, row_rule_params

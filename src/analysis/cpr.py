@@ -8,7 +8,7 @@ with any Unicode digits, but only a valid day (01–31, or 61–91 for replaceme
 numbers) and month (01–12), so amounts and phone numbers are not mistaken for one.
 
 Ingest masks what it finds in free text; the narrative, id columns and column
-names refuse it (analysis.report.escape, analysis.ingest.rules, analysis.ingest.run).
+names refuse it (analysis.base.escape, analysis.ingest.rules, analysis.ingest.run).
 Messages about a hit name where it is, never what it is.
 """
 from __future__ import annotations

@@ -14,7 +14,7 @@ from analysis.clean.tenancies import build_tenancies
 from analysis.ingest.schemas import INGEST_TABLES, processed_names
 from analysis.ingest.storage import copy_table, read_table_and_arrow, write_table
 from analysis.months import period_label
-from analysis.report import fmt
+from analysis.base import fmt
 
 
 def month_tables(processed_dir: Path, month: pd.Period, params: Mapping[str, Any]) -> dict[str, pd.DataFrame]:

@@ -77,7 +77,7 @@ def best_standard(table: pd.DataFrame, horizon: str = str(HORIZON)) -> pd.Series
 
 def accuracy_sentence(table: pd.DataFrame, horizon: str = str(HORIZON)) -> str:
     """Plain Danish: how far off the forecast was on average, against the best simple method."""
-    from analysis.report import fmt
+    from analysis.base import fmt
 
     model = table[(table["horizon"] == horizon) & (table["method"] == "model")]
     if model.empty or not np.isfinite(model["mae"].iloc[0]):

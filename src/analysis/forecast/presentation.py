@@ -14,7 +14,7 @@ import pandas as pd
 from analysis.forecast.accuracy import accuracy_sentence, accuracy_table
 from analysis.forecast.crosschecks import reconciliation
 from analysis.forecast.scenarios import KNOBS, load_scenarios
-from analysis.report import fmt
+from analysis.base import fmt
 from analysis.report import params_table as danish_params
 
 if TYPE_CHECKING:  # matplotlib only in the chart functions: the forecast step's notebook draws none

@@ -19,7 +19,7 @@ from analysis.indicators import quality as quality_rows
 from analysis.indicators.catalogue import load_catalogue
 from analysis.indicators.common import COLUMNS
 from analysis.params import Params
-from analysis.report.suppression import DERIVED_KINDS, PERSON_COUNT_KINDS, suppress
+from analysis.base.suppression import DERIVED_KINDS, PERSON_COUNT_KINDS, suppress
 
 TABLE_BUILDERS = (housing.build, shelters.build, system.build, support.build, pilot.build)
 

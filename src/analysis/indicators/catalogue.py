@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from analysis.report.suppression import KINDS
+from analysis.base.suppression import KINDS
 
 REQUIRED = ("label_da", "definition", "window", "censoring", "definition_da", "window_da", "censoring_da", "kind", "unit",
             "breakdowns")

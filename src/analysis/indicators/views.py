@@ -15,7 +15,7 @@ import pandas as pd
 from analysis.indicators.common import cell_value
 from analysis.months import months_back, period_label
 from analysis.params import Params
-from analysis.report import fmt
+from analysis.base import fmt
 from analysis.report import params_table as danish_params
 from analysis.report.narrative import suppressed_mark
 

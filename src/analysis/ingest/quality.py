@@ -3,7 +3,7 @@
 ``quality.json`` is the machine-readable record (the run manifest takes its
 fingerprints from it); ``quality_tables`` and ``quality_notes`` give the
 data-quality report its Danish tables and remarks (numbers already formatted
-with ``analysis.report.fmt``), so the notebook only displays.
+with ``analysis.base.fmt``), so the notebook only displays.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.fingerprint import combine
-from analysis.report import escape, fmt
+from analysis.base import escape, fmt
 
 RULES_DA = {
     "bad_field_count": "forkert antal felter i linjen",

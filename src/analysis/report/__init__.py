@@ -1,6 +1,7 @@
-"""Report layer: Danish formatting, disclosure control, charts and rendering.
+"""Presentation layer: the memo, the forecast report, charts and rendering.
 
-Modules are imported one by one (``from analysis.report import fmt, show``) so
-that pipeline code that only needs formatting or suppression does not load
-matplotlib. Rendering and its rules are described in docs/rendering.md.
+It sits above the domain packages and imports them; nothing below imports it (formatting,
+suppression and escaping live in :mod:`analysis.base`). Modules are imported one by one
+(``from analysis.report import charts, show``) so that a step that only shows tables does not
+load matplotlib. Rendering and its rules are described in docs/rendering.md.
 """

@@ -15,7 +15,7 @@ from typing import Mapping
 import pandas as pd
 
 from analysis.forecast.scenarios import load_scenarios
-from analysis.report import fmt
+from analysis.base import fmt
 from analysis.subsidy import price_index
 
 OUTLOOK_YEARS = 3

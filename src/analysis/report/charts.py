@@ -23,7 +23,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from analysis.report import fmt
+from analysis.base import fmt
 
 # Okabe & Ito (2008) hues, the light ones (orange, sky blue, yellow, pink) darkened until each has
 # at least 3:1 contrast against white (WCAG 2.1 1.4.11); tests/test_report_charts.py checks it.

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from analysis.report import escape, fmt
+from analysis.base import escape, fmt
 
 if TYPE_CHECKING:
     from analysis.context import RunContext

@@ -21,8 +21,8 @@ import yaml
 
 from analysis import cpr
 from analysis.months import parse_month, period_label
-from analysis.report import escape, fmt
-from analysis.report.suppression import SECONDARY_MARK
+from analysis.base import escape, fmt
+from analysis.base.suppression import SECONDARY_MARK
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _PLACEHOLDER = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)(?:\.(?P<breakdown>[^@]+))?(?:@(?P<period>[^@]+))?$")

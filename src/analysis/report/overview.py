@@ -16,7 +16,7 @@ import pandas as pd
 from analysis.indicators.views import Memo
 from analysis.months import period_label
 from analysis.params import Params
-from analysis.report import fmt
+from analysis.base import fmt
 
 APPENDIX_FILE = "technical_appendix.html"  # the technical appendix step's output, published beside the memo
 TITLE = "Status på bolig- og hjemløseaftalen"

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Mapping
 import pandas as pd
 
 from analysis.params import Param, Params
-from analysis.report import fmt
+from analysis.base import fmt
 
 ASSUMPTION = "Antagelse"
 OVERRIDDEN = "ændret for denne kørsel"

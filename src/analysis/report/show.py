@@ -8,7 +8,7 @@ same way by Quarto and by the nbconvert + pandoc fallback. The helpers return
 plain-text output.
 
 Table cells, column names, captions and alt texts are data, not Markdown: they
-pass through :mod:`analysis.report.escape` here, so a shelter name or label
+pass through :mod:`analysis.base.escape` here, so a shelter name or label
 holding Markdown or HTML is shown as typed. ``md`` takes Markdown the package
 wrote; a caller that puts outside text into it escapes that text first.
 """
@@ -26,8 +26,8 @@ from IPython.display import display
 if TYPE_CHECKING:  # matplotlib (~0.5 s to import) only for notebooks that draw: they import it themselves
     from matplotlib.figure import Figure
 
-from analysis.report import escape
-from analysis.report.fmt import MISSING, number
+from analysis.base import escape
+from analysis.base.fmt import MISSING, number
 
 FIGURE_DIR = "figures"
 FIGURE_DPI = 150
@@ -87,7 +87,7 @@ def markdown_table(df: pd.DataFrame, caption: str | None = None, align: str | Se
 
 
 def table(df: pd.DataFrame, caption: str | None = None, align: str | Sequence[str] | None = None) -> None:
-    """Display ``df`` as a Markdown table; format numbers first with :mod:`analysis.report.fmt` (units, decimals)."""
+    """Display ``df`` as a Markdown table; format numbers first with :mod:`analysis.base.fmt` (units, decimals)."""
     md(markdown_table(df, caption, align))
 
 

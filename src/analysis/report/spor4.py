@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Mapping
 
 import pandas as pd
 
-from analysis.report import fmt
+from analysis.base import fmt
 from analysis.report import show as out
 from analysis.subsidy import scenario_label
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.months import parse_month
-from analysis.report import fmt
+from analysis.base import fmt
 from analysis.report import show as out
 from analysis.report.spor4 import NOT_YET, Figures
 

@@ -15,7 +15,7 @@ from typing import Hashable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from analysis.report import fmt
+from analysis.base import fmt
 
 log = logging.getLogger(__name__)
 
