@@ -208,8 +208,9 @@ def _table_cells(tables: list[dict]) -> list[tuple[str, str, tuple[str, str, str
     """(table, printed text, (indicator, breakdown, period)) for each figure of the reports' tables of one cell each.
 
     The map is written by hand from what each table says in its caption, row labels and column headers."""
-    from analysis.indicators.views import DISCHARGE_DA, RENT_BAND_DA
-    from analysis.report.overview import KEY_FIGURES
+    from analysis.report.memo.overview import KEY_FIGURES
+    from analysis.report.memo.spor1 import RENT_BAND_DA
+    from analysis.report.memo.spor5 import DISCHARGE_DA
 
     by_caption = lambda start: [t for t in tables if t["caption"].startswith(start)]  # noqa: E731
     cells = []

@@ -58,7 +58,7 @@ def test_baseline_required():
 
 
 def test_scenario_table_shows_lever_values_in_danish():
-    from analysis.forecast.presentation import scenario_levers
+    from analysis.report.forecast_report import scenario_levers
     from analysis.params import load_params
 
     table = scenario_levers(load_params())

@@ -1,4 +1,6 @@
 """The forecast step end to end on a known-process history, and the memo's Spor 7."""
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,7 +10,8 @@ from analysis.forecast.step import read_outputs, run_forecast, write_outputs
 from tests.forecast_toy import toy_history
 from analysis.indicators.catalogue import load_catalogue
 from analysis.params import load_params
-from analysis.report.spor7 import headline_markdown
+from analysis.report.memo.spor7 import headline_markdown
+from analysis.report.published import Figures
 
 MONTH = pd.Period("2025-10", freq="M")
 
@@ -55,10 +58,12 @@ def test_costs_positive_extra_cost_for_shelter_after_rules(outputs):
 
 def test_spor7_headline_from_indicators(outputs):
     places = pd.DataFrame([("shelter_places", "2025-10", "110", 300.0)], columns=["indicator", "period", "breakdown", "value"])
-    text = headline_markdown(pd.concat([outputs.indicators, places]), "2025-10", "2030-12")
+    text = headline_markdown(Figures(pd.concat([outputs.indicators, places]), MONTH, 5), load_params())
     assert "§ 110-pladser i 2030" in text and "mod 300 pladser i dag" in text
     assert "2026" in text and "mio. kr." in text
-    assert "endnu ikke tilgængelig" not in text.split("Meromkostning")[0]
+    # both needs are published figures with their interval, not a mark for a missing one
+    assert re.search(r"§ 110-pladser i 2030: [\d.]+ \(80 %-interval [\d.]+–[\d.]+\)", text)
+    assert re.search(r"§ 107-pladser i 2026: [\d.]+ \(80 %-interval [\d.]+–[\d.]+\)", text)
     # the accuracy sentence comes from analysis.forecast.accuracy on the published rows, not a MASE figure
     assert "Prøvet bagud på 3 tidligere prognosestarter" in text and "personer ved siden af 12 måneder frem" in text
     assert "MASE" not in text
@@ -73,7 +78,7 @@ def test_combined_bands_widen_with_horizon_in_the_published_tables(outputs):
 
 def test_spor7_without_forecast_says_not_available():
     empty = pd.DataFrame(columns=["indicator", "period", "breakdown", "value"])
-    assert "endnu ikke tilgængelig" in headline_markdown(empty, "2025-10", "2030-12")
+    assert "endnu ikke tilgængelig" in headline_markdown(Figures(empty, MONTH, 5), load_params())
 
 
 @pytest.mark.slow

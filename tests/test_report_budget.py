@@ -4,6 +4,7 @@ import pytest
 
 from analysis.params import load_params
 from analysis.report import budget
+from analysis.report.published import Figures
 
 P = load_params()
 M = pd.Period("2026-10", "M")
@@ -58,7 +59,7 @@ def test_needs_set_against_today_and_last_years_supply():
             ("dwellings_received", "2025", "", 884.0), ("dwellings_received", "2025", "rent_4500_5000", 90.0)]
     rows += [("support_started", f"2025-{k:02d}", "", 10.0) for k in range(1, 13)]
     table = pd.DataFrame(rows, columns=["indicator", "period", "breakdown", "value"]).assign(suppressed=False)
-    needs = budget.needs_table(table, M, "2030").set_index("Behov")
+    needs = budget.needs_table(Figures(table, M, 5), "2030").set_index("Behov")
     assert needs.loc["§ 107-pladser (gennemsnit over året)", "I dag"] == "92"
     assert needs.loc["§ 107-pladser (gennemsnit over året)", "Behov 2027"] == "118 (109–129)"
     assert needs.loc["§ 107-pladser (gennemsnit over året)", "Behov 2030"] == "–"

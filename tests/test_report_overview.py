@@ -1,18 +1,19 @@
 """Page 1 of the memo: title with the month, key figures with changes, one row per track."""
 import pandas as pd
 
-from analysis.indicators import views
 from analysis.params import load_params
+from analysis.report import document
+from analysis.report.memo import appendix, overview
+from analysis.report.published import Figures
 from tests.memo_tables import published
-from analysis.report import overview
 
 M = pd.Period("2023-02", "M")
 P = load_params()
 
 
 def test_title_names_the_month():
-    assert overview.title_block(M) == '---\ntitle: "Status på bolig- og hjemløseaftalen pr. februar 2023"\n---\n'
-    assert "Kapacitetsprognose pr. oktober 2026" in overview.title_block(pd.Period("2026-10", "M"), "Kapacitetsprognose")
+    assert document.title_block(M, overview.TITLE) == '---\ntitle: "Status på bolig- og hjemløseaftalen pr. februar 2023"\n---\n'
+    assert "Kapacitetsprognose pr. oktober 2026" in document.title_block(pd.Period("2026-10", "M"), "Kapacitetsprognose")
 
 
 def test_key_figures_show_changes_only_between_published_cells():
@@ -24,7 +25,7 @@ def test_key_figures_show_changes_only_between_published_cells():
         ("outflow", "2023-01", "to_housing", 3.0, "primary"),
         ("outflow", "2022-02", "to_housing", 35.0, ""),
     ])
-    rows = overview.key_figures(views.Memo(table, M, 5)).set_index("Nøgletal")
+    rows = overview.key_figures(Figures(table, M, 5)).set_index("Nøgletal")
     assert rows.loc["Borgere på herberg ved månedens udgang"].tolist() == ["456", "▼ 16", "▲ 6"]
     # January is suppressed: no arrow may reveal it
     assert rows.loc["Afgang fra herberg til bolig"].tolist() == ["35", "–", "uændret"]
@@ -42,7 +43,7 @@ def test_track_overview_one_row_per_track_with_live_figures_and_the_analysts_wor
         {"nr": 7, "titel": "Økonomi", "status": "…", "status_kort": "I gang", "naeste_skridt": "Budget 2024."},
         {"nr": 5, "titel": "Pilotprojektet", "status": "Tekst. Mere tekst."},
     ]}
-    rows = overview.track_overview(status, views.Memo(table, M, 5), P)
+    rows = overview.track_overview(status, Figures(table, M, 5), P)
     assert rows["Spor"].tolist() == ["5. Pilotprojektet", "7. Økonomi"]
     pilot, economy = rows.iloc[0], rows.iloc[1]
     assert pilot["Det skete"].startswith("29 borgere indstillet og 14 flyttet ind")
@@ -55,7 +56,7 @@ def test_track_overview_one_row_per_track_with_live_figures_and_the_analysts_wor
 
 
 def test_plain_definitions_explain_the_marks_with_the_threshold_in_force():
-    text = overview.plain_definitions(min_count=3)
+    text = appendix.plain_definitions(min_count=3)
     assert "»<3«" in text and "»·«" in text and text.startswith("::: {.definitions}")
 
 
@@ -64,6 +65,6 @@ def test_tracks_without_a_figure_quote_the_analysts_first_sentence_and_shares_ar
                        ("payment_sufficient_share", "2023-02", "after_12m", 0.672, "")])
     status = {"spor": [{"nr": 6, "titel": "Inddragelse og samarbejde", "status": "Dialogen fortsætter. Mere."},
                        {"nr": 4, "titel": "Sagsbehandling og ydelser - herunder BIF", "status": "x"}]}
-    rows = overview.track_overview(status, views.Memo(table, M, 5), P).set_index("Spor")["Det skete"]
+    rows = overview.track_overview(status, Figures(table, M, 5), P).set_index("Spor")["Det skete"]
     assert rows["6. Inddragelse og samarbejde"] == "Dialogen fortsætter."
     assert rows["4. Sagsbehandling og ydelser"].startswith("81 % bor stadig i boligen efter 12 måneder; 67 % har")

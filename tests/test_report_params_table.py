@@ -3,9 +3,8 @@ import datetime as dt
 
 import pytest
 
-from analysis.forecast import presentation
-from analysis.indicators import views
 from analysis.params import load_params
+from analysis.report import forecast_report
 from analysis.report.params_table import COLUMNS, params_table, value_text
 
 
@@ -62,8 +61,8 @@ def test_value_text(value, unit, text):
 
 def test_both_reports_use_the_danish_table():
     P = load_params(overrides=["forecast.trend_cap=0.05"])
-    memo = views.params_table(P)
-    forecast = presentation.assumptions_table(P)
+    memo = params_table(P)
+    forecast = forecast_report.assumptions_table(P)
     assert tuple(memo.columns) == tuple(forecast.columns) == COLUMNS
     assert len(memo) == len(P)
     assert "Prognosescenarier" in set(memo["Parameter"]) and "Prognosescenarier" not in set(forecast["Parameter"])

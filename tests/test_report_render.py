@@ -385,12 +385,13 @@ def test_both_renderers_give_the_same_document(executed: Path, fallback: render.
 
 
 def test_a_metadata_block_displayed_at_run_time_sets_the_title(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The title with the month comes from the run (overview.title_block); it is a field, not text."""
-    from analysis.report.overview import title_block
+    """The title with the month comes from the run (document.title_block); it is a field, not text."""
+    from analysis.report.document import title_block
+    from analysis.report.memo.overview import TITLE
 
     nb = nbformat.v4.new_notebook()
     nb.cells.append(nbformat.v4.new_raw_cell('---\ntitle: "Statusnotat"\nlang: da\n---'))
-    for text in (title_block(pd_period("2023-02")), "## Spor 1\n\nTekst.\n", "---\n\nEn streg, ikke metadata.\n"):
+    for text in (title_block(pd_period("2023-02"), TITLE), "## Spor 1\n\nTekst.\n", "---\n\nEn streg, ikke metadata.\n"):
         cell = nbformat.v4.new_code_cell("show.md(...)")
         cell.outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": text})]
         nb.cells.append(cell)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Hashable, Iterable, Mapping, Sequence
+from typing import Any, Hashable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -48,6 +48,14 @@ class SuppressionError(ValueError):
 def rule_text_da(min_count: int) -> str:
     """The appendix text for the threshold in force (``disclosure.min_count``)."""
     return SUPPRESSION_RULE_DA.format(min_count=min_count, max_small=min_count - 1)
+
+
+def suppressed_mark(row: Mapping[str, Any], min_count: int) -> str | None:
+    """The mark a hidden published cell prints: ``<5`` for a small count, ``·`` for a cell hidden only to protect
+    another (secondary) or a figure on a small base; None for a cell that is shown."""
+    if not bool(row.get("suppressed", False)):
+        return None
+    return PRIMARY_MARK.format(min_count=min_count) if row.get("suppression", "primary") == "primary" else SECONDARY_MARK
 
 
 def _is_small(value: float, min_count: int) -> bool:

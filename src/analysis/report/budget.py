@@ -10,12 +10,14 @@ the ±20 % sensitivity is the baseline scaled, stated as such.
 """
 from __future__ import annotations
 
+import math
 from typing import Mapping
 
 import pandas as pd
 
-from analysis.forecast.scenarios import load_scenarios
 from analysis.base import fmt
+from analysis.forecast.scenarios import load_scenarios
+from analysis.report.published import Figures
 from analysis.subsidy import price_index
 
 OUTLOOK_YEARS = 3
@@ -39,6 +41,13 @@ def budget_years(month: pd.Period) -> list[int]:
 def price_factor(params: Mapping, year: int) -> float:
     """From the unit prices' price level (``day_rates.price_year``) to ``year``'s (pl index)."""
     return price_index(year, params) / price_index(int(params["day_rates.price_year"]), params)
+
+
+def budget_prices(params: Mapping, month: pd.Period) -> tuple[float, str]:
+    """The factor from the unit prices' level to the budget year's, and that level's name ("faste 2027-priser"):
+    every cost the reports print is in the budget year's prices."""
+    year = budget_years(month)[0]
+    return price_factor(params, year), f"faste {year}-priser"
 
 
 def price_note(params: Mapping, month: pd.Period) -> str:
@@ -108,44 +117,41 @@ def unit_price_table(params: Mapping, month: pd.Period) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _value(table: pd.DataFrame, indicator: str, period: str, breakdown: str = "") -> float | None:
-    rows = table[(table["indicator"] == indicator) & (table["period"] == period)
-                 & (table["breakdown"].fillna("") == breakdown)]
-    if rows.empty or pd.isna(rows["value"].iloc[0]) or bool(rows.get("suppressed", pd.Series([False])).iloc[0]):
-        return None
-    return float(rows["value"].iloc[0])
+def with_band(figs: Figures, indicator: str, scenario: str, year: str, label: str = "") -> str:
+    """A forecast median with its 80 % interval, ``118 (109–129)`` (``label`` before the interval); the
+    cell's mark when the median is not published."""
+    v = figs.value(indicator, scenario, year)
+    if math.isnan(v):
+        return figs.text(indicator, scenario, year)
+    lo, hi = figs.value(indicator, f"{scenario}_lo80", year), figs.value(indicator, f"{scenario}_hi80", year)
+    band = "" if math.isnan(lo) or math.isnan(hi) else f" ({label}{fmt.number(lo)}–{fmt.number(hi)})"
+    return fmt.number(v) + band
 
 
-def _with_band(table: pd.DataFrame, indicator: str, scenario: str, year: str) -> str:
-    v = _value(table, indicator, year, scenario)
-    if v is None:
-        return fmt.MISSING
-    lo, hi = _value(table, indicator, year, f"{scenario}_lo80"), _value(table, indicator, year, f"{scenario}_hi80")
-    return fmt.number(v) + (f" ({fmt.number(lo)}–{fmt.number(hi)})" if lo is not None and hi is not None else "")
-
-
-def needs_table(table: pd.DataFrame, month: pd.Period, horizon: str, scenario: str = "baseline") -> pd.DataFrame:
+def needs_table(figs: Figures, horizon: str, scenario: str = "baseline") -> pd.DataFrame:
     """Need per year (median, 80 % interval) against today's capacity and last year's supply, per measure.
 
     Places needed are the year's average (today: places at the month's end); dwellings and support starts
     are per year, set against the dwellings received and the support courses started in the last full calendar year.
     """
-    m, last = month.strftime("%Y-%m"), str(month.year - 1)
+    month = figs.month
+    last = str(month.year - 1)
     years = sorted({str(budget_years(month)[0]), horizon})
-    support_starts = lambda year: sum(v for v in (_value(table, "forecast_support_starts", year, f"{scenario}_{k}")
-                                                  for k in SUPPORT_DA) if v is not None)
-    received_all, received_band = _value(table, "dwellings_received", last), _value(table, "dwellings_received", last, "rent_4500_5000")
-    started = [_value(table, "support_started", f"{month.year - 1}-{k:02d}") for k in range(1, 13)]
+    support_starts = lambda year: sum(v for v in (figs.value("forecast_support_starts", f"{scenario}_{k}", year)
+                                                  for k in SUPPORT_DA) if not math.isnan(v))
+    received_all = figs.value("dwellings_received", period=last)
+    received_band = figs.value("dwellings_received", "rent_4500_5000", last)
+    started = [figs.value("support_started", period=f"{month.year - 1}-{k:02d}") for k in range(1, 13)]
     rows = [
-        {"Behov": "§ 110-pladser (gennemsnit over året)", "I dag": fmt.number(_value(table, "shelter_places", m, "110")),
-         **{f"Behov {y}": _with_band(table, "forecast_places_110", scenario, y) for y in years}},
-        {"Behov": "§ 107-pladser (gennemsnit over året)", "I dag": fmt.number(_value(table, "shelter_places", m, "107")),
-         **{f"Behov {y}": _with_band(table, "forecast_places_107", scenario, y) for y in years}},
+        {"Behov": "§ 110-pladser (gennemsnit over året)", "I dag": fmt.number(figs.value("shelter_places", "110")),
+         **{f"Behov {y}": with_band(figs, "forecast_places_110", scenario, y) for y in years}},
+        {"Behov": "§ 107-pladser (gennemsnit over året)", "I dag": fmt.number(figs.value("shelter_places", "107")),
+         **{f"Behov {y}": with_band(figs, "forecast_places_107", scenario, y) for y in years}},
         {"Behov": "Boliger til borgere fra herberg, pr. år",
          "I dag": f"{fmt.number(received_all)} modtaget i {last}, heraf {fmt.number(received_band)} til 4.500–5.000 kr.",
-         **{f"Behov {y}": _with_band(table, "forecast_dwellings_needed", scenario, y) for y in years}},
+         **{f"Behov {y}": with_band(figs, "forecast_dwellings_needed", scenario, y) for y in years}},
         {"Behov": "Nye bostøtteforløb, pr. år",
-         "I dag": (f"{fmt.number(sum(started))} startet i {last}" if all(v is not None for v in started) else fmt.MISSING),
+         "I dag": (f"{fmt.number(sum(started))} startet i {last}" if not any(map(math.isnan, started)) else fmt.MISSING),
          **{f"Behov {y}": fmt.number(support_starts(y)) for y in years}},
     ]
     return pd.DataFrame(rows)
@@ -189,11 +195,6 @@ def rules_note(month: pd.Period, params: Mapping) -> str:
         return (f" Reglerne er lagt ind, som de står i lovforslaget pr. {fmt.period(month)}; "
                 "de kan ændre sig, før loven vedtages.")
     return ""
-
-
-def places_today(table: pd.DataFrame, month: pd.Period, paragraph: str) -> float | None:
-    """Places after ``paragraph`` at the end of the reference month (the line the need is read against)."""
-    return _value(table, "shelter_places", month.strftime("%Y-%m"), paragraph)
 
 
 def need_tables(yearly: pd.DataFrame, params: Mapping, month: pd.Period) -> list[tuple[pd.DataFrame, str]]:

@@ -22,7 +22,7 @@ import yaml
 from analysis import cpr
 from analysis.months import parse_month, period_label
 from analysis.base import escape, fmt
-from analysis.base.suppression import SECONDARY_MARK
+from analysis.base.suppression import suppressed_mark
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _PLACEHOLDER = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)(?:\.(?P<breakdown>[^@]+))?(?:@(?P<period>[^@]+))?$")
@@ -58,13 +58,6 @@ def resolve_period(text: str, month: pd.Period) -> str:
 def _valid_names(table: pd.DataFrame) -> list[str]:
     pairs = table[["indicator", "breakdown"]].drop_duplicates()
     return sorted(i if b == "" else f"{i}.{b}" for i, b in pairs.itertuples(index=False))
-
-
-def suppressed_mark(row: Mapping[str, Any], min_count: int) -> str | None:
-    """``<5`` for a small count, ``·`` for a cell hidden only to protect another (secondary) or a figure on a small base."""
-    if not bool(row.get("suppressed", False)):
-        return None
-    return f"<{min_count}" if row.get("suppression", "primary") == "primary" else SECONDARY_MARK
 
 
 def _value_text(row: pd.Series, min_count: int, unit: str) -> str:

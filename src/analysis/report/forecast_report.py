@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from analysis.base import fmt
 from analysis.forecast.accuracy import accuracy_sentence, accuracy_table
 from analysis.forecast.crosschecks import reconciliation
 from analysis.forecast.scenarios import KNOBS, load_scenarios
-from analysis.base import fmt
 from analysis.report import params_table as danish_params
+from analysis.report import show as out
+from analysis.report.published import Figures
 
 if TYPE_CHECKING:  # matplotlib only in the chart functions: the forecast step's notebook draws none
     from matplotlib.figure import Figure
@@ -108,6 +110,25 @@ def scenario_chart(monthly: pd.DataFrame, measure: str, params, title: str, ylab
     data["Scenarie"] = data["scenario"].map(short_labels(params))
     return charts.band_chart(data, "period", "median", f"lo{band}", f"hi{band}", hue="Scenarie", title=title,
                              ylabel=ylabel, band_label=f"{band} %-interval", observed=observed, reference=today)
+
+
+PLACES_CAPTION = {
+    "110": "Pladsbehov § 110 ved en belægning på {occupancy}, mod pladserne i dag; tallene ved linjernes ende er "
+           "december {year}, tabellerne viser gennemsnittet over året",
+    "107": "Pladsbehov § 107 (midlertidigt botilbud), mod pladserne i dag; tallene ved linjernes ende er december {year}",
+}
+
+
+def show_places(monthly: pd.DataFrame, figs: Figures, params, paragraph: str) -> None:
+    """The need for places after ``paragraph`` per scenario, against today's places as a dotted line."""
+    measure, today = f"places_{paragraph}_needed", figs.value("shelter_places", paragraph)
+    out.figure(scenario_chart(monthly, measure, params, f"Behov for § {paragraph}-pladser", "Pladser",
+                              today=(today, f"Pladser i dag: {fmt.number(today)}")),
+               f"prognose_pladser_{paragraph}",
+               alt=scenario_alt(monthly, measure, params, "pladser") + f" Den prikkede linje er de {fmt.number(today)} "
+                                                                       "pladser i dag.",
+               caption=PLACES_CAPTION[paragraph].format(occupancy=fmt.pct(params["targets.shelter_occupancy"]),
+                                                        year=horizon_year(params)))
 
 
 def observed_stock(flows: pd.DataFrame, months: int = 24) -> pd.DataFrame:
@@ -281,17 +302,9 @@ def rates_view(rates: pd.DataFrame) -> pd.DataFrame:
 
 
 def horizon_year(params) -> str:
+    """The forecast's last year (``forecast.horizon_end``)."""
     return str(pd.Period(str(params["forecast.horizon_end"]), freq="M").year)
 
 
 def next_year(month: pd.Period) -> str:
     return str(month.year + 1)
-
-
-def load_published(build_dir) -> pd.DataFrame:
-    """The published (suppressed) indicator table; empty when the assemble step has not run, so
-    the report then says "endnu ikke tilgængelig" instead of failing or inventing figures."""
-    path = build_dir / "indicators" / "published.parquet"
-    if path.exists():
-        return pd.read_parquet(path)
-    return pd.DataFrame(columns=["indicator", "period", "breakdown", "value", "suppressed"])

@@ -3,14 +3,13 @@
 Every number printed here comes from the indicator table the memo is given (so the
 published, suppressed figures are the ones management reads); the curves come from
 the aggregated chart data the retention step wrote, already cut where few remain.
-A figure that is missing says "endnu ikke tilgængelig" and a suppressed one says so:
-nothing is ever filled in.
+A hidden or missing figure prints its mark (``<5``, ``·``, ``–``, see
+:mod:`analysis.report.published`); curves or a projection not yet there say "endnu ikke
+tilgængelig": nothing is ever filled in.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
@@ -18,77 +17,19 @@ import pandas as pd
 
 from analysis.base import fmt
 from analysis.report import show as out
+from analysis.report.memo import Memo
+from analysis.report.published import NOT_YET, Figures
 from analysis.subsidy import scenario_label
 
 if TYPE_CHECKING:  # matplotlib only in the functions that draw: the forecast step shows Spor 7 without charts
     from matplotlib.figure import Figure
 
-NOT_YET = "endnu ikke tilgængelig"
-HIDDEN = "ikke vist (for få borgere)"
 METHOD_LABELS = {"": "Alle", "CTI": "CTI", "ICM": "ICM", "ACT": "ACT", "SEL85": "Almindelig § 85", "none": "Ingen bostøtte"}
 PATHWAY_LABELS = {"": "Alle", "shelter": "Indstillet fra herberg", "other": "Anden vej"}
 EVALUATED = ("CTI", "ICM", "ACT")
 CURVES_FILE = Path("retention") / "km_method.parquet"
 CURVE_MIN_AT_RISK = 30  # a curve is drawn only while at least this many tenancies are still followed
 CURVE_MONTHS = 48  # and up to four years: the memo reads 6, 12 and 24 months
-
-
-@dataclass(frozen=True)
-class Figures:
-    """Look-ups in the indicator table for one reference month."""
-
-    table: pd.DataFrame
-    period: str
-
-    @cached_property
-    def _positions(self) -> dict[tuple, list[int]]:
-        """Row positions per (indicator, period, breakdown), found in one pass over the (unchanging) table.
-
-        The memo looks up ~150 figures; filtering the whole table for each was most of its table-building time.
-        """
-        t = self.table
-        positions: dict[tuple, list[int]] = {}
-        for i, key in enumerate(zip(t["indicator"], t["period"], t["breakdown"].fillna(""))):
-            positions.setdefault(key, []).append(i)
-        return positions
-
-    def _row(self, indicator: str, breakdown: str, period: str | None) -> pd.DataFrame:
-        return self.table.iloc[self._positions.get((indicator, period or self.period, breakdown), [])]
-
-    def value(self, indicator: str, breakdown: str = "", period: str | None = None) -> float | None:
-        """The published value, or None when it is absent or suppressed."""
-        row = self._row(indicator, breakdown, period)
-        if row.empty or pd.isna(row["value"].iloc[0]):
-            return None
-        return float(row["value"].iloc[0])
-
-    def missing_text(self, indicator: str, breakdown: str = "", period: str | None = None) -> str:
-        row = self._row(indicator, breakdown, period)
-        suppressed = not row.empty and "suppressed" in row and bool(row["suppressed"].iloc[0])
-        return HIDDEN if suppressed else NOT_YET
-
-    def text(self, indicator: str, breakdown: str = "", period: str | None = None, as_=fmt.number) -> str:
-        """The value formatted by ``as_``, or the reason it is not shown."""
-        v = self.value(indicator, breakdown, period)
-        return self.missing_text(indicator, breakdown, period) if v is None else as_(v)
-
-    def pct(self, indicator: str, breakdown: str = "", period: str | None = None) -> str:
-        return self.text(indicator, breakdown, period, fmt.pct)
-
-    def kr(self, indicator: str, breakdown: str = "", period: str | None = None) -> str:
-        return self.text(indicator, breakdown, period, fmt.kr)
-
-    def count(self, indicator: str, breakdown: str = "", period: str | None = None) -> str:
-        return self.text(indicator, breakdown, period, fmt.number)
-
-    def pct_with_band(self, horizon: int, method: str) -> str:
-        """Retention at a horizon with its 95 % band, e.g. ``87 % (80 %–92 %)``."""
-        ind = f"housing_retention_{horizon}m"
-        v, lo, hi = (self.value(i, method) for i in (ind, f"{ind}_lower", f"{ind}_upper"))
-        if v is None:
-            return self.missing_text(ind, method)
-        band = f" ({fmt.pct(lo)}–{fmt.pct(hi)})" if lo is not None and hi is not None else ""
-        return fmt.pct(v) + band
 
 
 def verdict(local: float, band: tuple[float, float] | None, evaluation: float) -> str:
@@ -105,13 +46,26 @@ def wilson_band(share: float, n: float, z: float = 1.96) -> tuple[float, float]:
     return centre - half, centre + half
 
 
+def band95(figs: Figures, indicator: str, method: str) -> tuple[float, float] | None:
+    """The published 95 % band of a retention figure; None unless both ends are shown."""
+    lo, hi = figs.value(f"{indicator}_lower", method), figs.value(f"{indicator}_upper", method)
+    return None if math.isnan(lo) or math.isnan(hi) else (lo, hi)
+
+
+def pct_with_band(figs: Figures, horizon: int, method: str) -> str:
+    """Retention at a horizon with its 95 % band, e.g. ``87 % (80 %–92 %)``."""
+    indicator = f"housing_retention_{horizon}m"
+    band = band95(figs, indicator, method)
+    shown = f" ({fmt.pct(band[0])}–{fmt.pct(band[1])})" if band and not math.isnan(figs.value(indicator, method)) else ""
+    return figs.pct(indicator, method) + shown
+
+
 def comparison(figs: Figures, method: str, evaluation: float) -> str:
     """Plain-Danish verdict on the local 12-month retention against the evaluation figure."""
     local = figs.value("housing_retention_12m", method)
-    if local is None:
-        return f"kan endnu ikke sammenlignes med evalueringerne ({figs.missing_text('housing_retention_12m', method)})"
-    lo, hi = figs.value("housing_retention_12m_lower", method), figs.value("housing_retention_12m_upper", method)
-    band = (lo, hi) if lo is not None and hi is not None else None
+    if math.isnan(local):
+        return f"kan endnu ikke sammenlignes med evalueringerne ({figs.text('housing_retention_12m', method)})"
+    band = band95(figs, "housing_retention_12m", method)
     return f"{fmt.pct(local)}, {verdict(local, band, evaluation)} de danske evalueringer ({fmt.pct(evaluation, 1)})"
 
 
@@ -120,10 +74,8 @@ def takeaway(figs: Figures, evaluations: Mapping[str, float]) -> str:
     judged = {}
     for method in EVALUATED:
         local = figs.value("housing_retention_12m", method)
-        lo, hi = figs.value("housing_retention_12m_lower", method), figs.value("housing_retention_12m_upper", method)
-        if local is not None:
-            band = (lo, hi) if lo is not None and hi is not None else None
-            judged[method] = verdict(local, band, float(evaluations[method]))
+        if not math.isnan(local):
+            judged[method] = verdict(local, band95(figs, "housing_retention_12m", method), float(evaluations[method]))
     if not judged:
         return f"En sammenligning med evalueringerne er {NOT_YET}."
     below = [m for m, v in judged.items() if v == "lavere end"]
@@ -138,7 +90,7 @@ def retention_reading(figs: Figures, params: Mapping) -> str:
     """What the retention figures mean for management, compared with the Danish evaluations."""
     evaluations = params["evaluations.housed_share"]
     lines = [
-        f"Af de lejemål, som borgere fra hjemløshed har fået, er {figs.count('housing_retention_tenancies')} "
+        f"Af de lejemål, som borgere fra hjemløshed har fået, er {figs.text('housing_retention_tenancies')} "
         f"fulgt i analysen; {figs.pct('housing_retention_12m')} af borgerne bor stadig i boligen efter 12 måneder.",
         "",
     ]
@@ -146,7 +98,7 @@ def retention_reading(figs: Figures, params: Mapping) -> str:
         lines.append(f"- **{METHOD_LABELS[method]}:** {comparison(figs, method, float(evaluations[method]))}.")
     lines += ["", takeaway(figs, evaluations)]
     p = figs.value("housing_retention_logrank_p", "method")
-    if p is not None:
+    if not math.isnan(p):
         sure = ("er for stor til at være tilfældig" if p < 0.05
                 else "kan være tilfældig; den er ikke statistisk sikker")
         shown = "under 1 promille" if p < 0.001 else fmt.pct(p, 1)
@@ -170,12 +122,12 @@ def cti_reading(figs: Figures, params: Mapping) -> str:
     evaluation = float(params["evaluations.housed_share"]["CTI"])
     months = int(params["evaluations.cti_course_months"])
     share, base = figs.value("cti_housed_at_end_share"), figs.value("cti_housed_at_end_base")
-    if share is None or not base:
+    if math.isnan(share) or math.isnan(base) or base == 0:
         compared = f"evalueringerne fandt {fmt.pct(evaluation, 1)}"
     else:
         compared = f"{verdict(share, wilson_band(share, base), evaluation)} evalueringernes {fmt.pct(evaluation, 1)}"
     return (
-        f"Af {figs.count('cti_courses')} CTI-forløb, der kunne nå at løbe de {months} måneder, blev "
+        f"Af {figs.text('cti_courses')} CTI-forløb, der kunne nå at løbe de {months} måneder, blev "
         f"{figs.pct('cti_course_completed_share')} gennemført. Ved forløbets afslutning boede "
         f"{figs.pct('cti_housed_at_end_share')} i egen bolig ({compared}), "
         f"og 12 måneder senere {figs.pct('cti_housed_12m_after_share')}."
@@ -212,8 +164,8 @@ def projection_reading(figs: Figures, params: Mapping) -> str:
     growths = [float(g) for g in params["payment.income_growth_scenarios"]]
     scenarios = [scenario_label(g) for g in growths]
     first_cut = pd.Period(params["state_subsidy.usable_from"], freq="M").year + int(params["state_subsidy.full_years"])
-    head = (f"I dag bor {figs.count('subsidy_tenants')} lejere i boliger med midlertidigt statsligt huslejetilskud "
-            f"(af de {figs.count('subsidised_dwellings_allocated')} boliger, der er taget i brug siden ordningen "
+    head = (f"I dag bor {figs.text('subsidy_tenants')} lejere i boliger med midlertidigt statsligt huslejetilskud "
+            f"(af de {figs.text('subsidised_dwellings_allocated')} boliger, der er taget i brug siden ordningen "
             "begyndte; de øvrige lejere er flyttet igen). Tilskuddet er fuldt i "
             f"{params['state_subsidy.full_years']} år og trappes derefter ned; de første nedtrapninger kommer tidligst "
             f"i {first_cut}.")
@@ -226,15 +178,14 @@ def projection_reading(figs: Figures, params: Mapping) -> str:
     now, end = years[0], years[-1]
     flat, best = scenarios[0], scenarios[-1]
     best_growth = fmt.pct(growths[-1])
-    base = figs.count("subsidy_projection_base", flat, now)
-    shares = {figs.value("subsidy_projection_below_norm_share", sc, y) for sc in scenarios for y in years}
-    full = figs.value("state_subsidy_full_monthly", "", now)
+    base = figs.text("subsidy_projection_base", flat, now)
+    shares = pd.Series([figs.value("subsidy_projection_below_norm_share", sc, y) for sc in scenarios for y in years])
     known = f" Fremskrivningen omfatter de {base}, hvis indkomst er registreret i måneden."
-    if len(shares) == 1:
+    if shares.nunique(dropna=False) == 1:
         share = f"{figs.pct('subsidy_projection_below_norm_share', flat, now)}"
         step = (f"Andelen under normen er {share} i alle år og med alle tre antagelser om indkomsten: de lejere, der er "
                 "under normen, er det allerede med fuldt tilskud, og de øvrige har mere end tilskuddet "
-                f"({fmt.kr(full) if full is not None else NOT_YET} om måneden) til overs, så nedtrapningen flytter "
+                f"({figs.kr('state_subsidy_full_monthly', period=now)} om måneden) til overs, så nedtrapningen flytter "
                 "ingen under normen.")
     else:
         step = (f"Med deres nuværende indkomst er {figs.pct('subsidy_projection_below_norm_share', flat, now)} under "
@@ -316,11 +267,11 @@ def retention_table(figs: Figures, params: Mapping) -> pd.DataFrame:
     for method, label in METHOD_LABELS.items():
         rows.append({
             "Bostøtte": label,
-            "Lejemål": figs.count("housing_retention_tenancies", method),
+            "Lejemål": figs.text("housing_retention_tenancies", method),
             "6 mdr.": figs.pct("housing_retention_6m", method),
-            "12 mdr. (95 %-interval)": figs.pct_with_band(12, method),
+            "12 mdr. (95 %-interval)": pct_with_band(figs, 12, method),
             "24 mdr.": figs.pct("housing_retention_24m", method),
-            "Fulgt 12 mdr.": figs.count("housing_retention_at_risk_12m", method),
+            "Fulgt 12 mdr.": figs.text("housing_retention_at_risk_12m", method),
             "Evaluering": fmt.pct(float(evaluations[method]), 1) if method in evaluations else "–",
         })
     return pd.DataFrame(rows)
@@ -354,15 +305,15 @@ def projection_view(projection: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def show(ctx, indicators: pd.DataFrame) -> None:
-    """Display the Spor 4 section of the status memo for the run's reference month."""
-    figs = Figures(indicators, ctx.month_label)
-    params = ctx.params
+def show(memo: Memo) -> None:
+    """The Spor 4 section of the status memo; the retention step previews it from its own figures."""
+    figs, params = memo.figures, memo.params
+    memo.show_status(4)
     out.md("### Fastholdelse i egen bolig")
     out.md(retention_reading(figs, params))
     out.table(retention_table(figs, params),
-              caption=f"Andel der stadig bor i boligen, borgere fra hjemløshed, {fmt.period(ctx.month_label)}")
-    curves_path = ctx.build_dir / CURVES_FILE
+              caption=f"Andel der stadig bor i boligen, borgere fra hjemløshed, {fmt.period(figs.m)}")
+    curves_path = memo.ctx.build_dir / CURVES_FILE
     curves = pd.read_parquet(curves_path) if curves_path.exists() else pd.DataFrame()
     if curves.empty:
         out.md(f"*Fastholdelseskurverne er {NOT_YET}.*")
@@ -376,7 +327,7 @@ def show(ctx, indicators: pd.DataFrame) -> None:
     out.md("### Betalingsevne")
     out.md(payment_reading(figs, params))
     out.md(projection_reading(figs, params))
-    if projection_years(figs) and figs.value("subsidy_tenants"):
+    if projection_years(figs) and figs.value("subsidy_tenants") > 0:
         out.figure(projection_figure(figs, params), "spor4_betalingsevne",
                    alt="Linjer for rådighedsbeløbet (median) for lejere med midlertidigt statsligt huslejetilskud "
                        "år for år, mens tilskuddet trappes ned, for hver antagelse om "

@@ -1,8 +1,9 @@
-"""The memo's views read only the published table and mark suppressed cells."""
+"""The memo's sections read only the published table, through one look-up that marks suppressed cells."""
 import pandas as pd
 
-from analysis.indicators import views
 from analysis.params import load_params
+from analysis.report.memo import spor1, spor2, spor5
+from analysis.report.published import Figures
 from tests.memo_tables import published
 
 M = pd.Period("2023-02", "M")
@@ -25,44 +26,47 @@ TABLE = published([
 
 
 def test_cell_text_marks_and_missing():
-    memo = views.Memo(TABLE, M, 5)
-    assert memo.text("outflow", None, "to_housing") == "<5"
-    assert memo.text("outflow", None, "other") == "·"
+    memo = Figures(TABLE, M, 5)
+    assert memo.text("outflow", "to_housing") == "<5"
+    assert memo.text("outflow", "other") == "·"
     assert memo.text("outflow") == "32"
     assert memo.text("inflow") == "–"
+    assert memo.pct("outflow", "to_housing") == "<5" and memo.kr("inflow") == "–"  # every format keeps the mark
+    assert memo.text("dwellings_received", "rent_4500_5000", "2022-02") == "5"  # (indicator, breakdown, period)
+    assert pd.isna(memo.value("outflow", "to_housing")) and pd.isna(memo.value("inflow"))
 
 
 def test_dwellings_table_month_last_year_and_year_to_date_change():
-    row = views.dwellings_table(views.Memo(TABLE, M, 5)).set_index("Husleje pr. md. (ekskl. forbrug)").loc["4.500–5.000 kr."]
+    row = spor1.dwellings_table(Figures(TABLE, M, 5)).set_index("Husleje pr. md. (ekskl. forbrug)").loc["4.500–5.000 kr."]
     assert row["februar 2023"] == "3" and row["februar 2022"] == "5"
     assert row["År til dato 2023"] == "7" and row["Samme periode 2022"] == "9" and row["Ændring"] == "▼ 2"
 
 
 def test_subsidised_against_target_and_pilot_chart_from_start():
-    memo = views.Memo(TABLE, M, 5)
-    assert views.subsidised_table(memo, P).iloc[0].tolist() == ["70", "350", "20 %", "280"]
-    chart = views.pilot_chart(memo, P)
+    memo = Figures(TABLE, M, 5)
+    assert spor1.subsidised_table(memo, P).iloc[0].tolist() == ["70", "350", "20 %", "280"]
+    chart = spor5.pilot_chart(memo, P)
     assert chart["period"].min() == "2022-09"
     referred = chart[chart["serie"] == "Indstillet"].set_index("period")["value"]
     assert pd.isna(referred["2022-09"]) and referred["2023-02"] == 29
     assert (chart.loc[chart["serie"].str.startswith("Pladser ad gangen"), "value"] == 50).all()
-    assert "29 indstillet og 14 flyttet ind; pilotprojektet har 50 pladser ad gangen" in views.pilot_alt(memo, P)
-    assert "50 udslusningsboliger ad gangen" in views.pilot_text(memo, P)
+    assert "29 indstillet og 14 flyttet ind; pilotprojektet har 50 pladser ad gangen" in spor5.pilot_alt(memo, P)
+    assert "50 udslusningsboliger ad gangen" in spor5.pilot_text(memo, P)
 
 
 def test_month_before_is_in_the_dwellings_table_and_frequent_users_in_a_sentence():
-    memo = views.Memo(published([("dwellings_received", "2023-01", "rent_4500_5000", 4.0, ""),
+    memo = Figures(published([("dwellings_received", "2023-01", "rent_4500_5000", 4.0, ""),
                                  ("frequent_users", "2023-02", "", 160.0, ""),
                                  ("frequent_user_admissions", "2023-02", "", 50.0, ""),
                                  ("inflow", "2023-02", "", 217.0, "")]), M, 5)
-    row = views.dwellings_table(memo).set_index("Husleje pr. md. (ekskl. forbrug)").loc["4.500–5.000 kr."]
+    row = spor1.dwellings_table(memo).set_index("Husleje pr. md. (ekskl. forbrug)").loc["4.500–5.000 kr."]
     assert row["januar 2023"] == "4"  # the status text quotes the month before: the table shows it too
-    assert "stod de for 50 af 217 indskrivninger" in views.frequent_users_text(memo)
+    assert "stod de for 50 af 217 indskrivninger" in spor5.frequent_users_text(memo)
 
 
 def test_new_build_without_dwellings_is_a_sentence_not_an_empty_table():
-    memo = views.Memo(published([("permanent_subsidy_dwellings", "2023-02", "", 0.0, "")]), M, 5)
-    text = views.permanent_subsidy_text(memo, P)
+    memo = Figures(published([("permanent_subsidy_dwellings", "2023-02", "", 0.0, "")]), M, 5)
+    text = spor1.permanent_subsidy_text(memo, P)
     assert "endnu ikke modtaget boliger med permanent huslejetilskud" in text and "5.000 kr.." not in text
 
 
@@ -79,8 +83,8 @@ def test_shelter_tables_take_names_from_the_register():
     ])
     register = pd.DataFrame({"shelter_id": ["h1"], "name": ["Bocentret"], "ownership": ["kommunal"],
                              "valid_from": [pd.Timestamp("2020-01-01")]})
-    memo = views.Memo(table, M, 5)
-    places = views.places_by_shelter(memo, register)
+    memo = Figures(table, M, 5)
+    places = spor2.places_by_shelter(memo, register)
     assert places.iloc[0].tolist() == ["Bocentret", "Kommunal", "§ 110", "25", "20", "▼ 5"] and len(places) == 1
-    conversion = views.conversion_table(memo, register)
+    conversion = spor2.conversion_table(memo, register)
     assert conversion.values.tolist() == [["Bocentret", "Kommunal", "20", "6"], ["I alt", "", "20", "6"]]
