@@ -1,4 +1,10 @@
 """The memo's sections read only the published table, through one look-up that marks suppressed cells."""
+import importlib
+import inspect
+import json
+import re
+from pathlib import Path
+
 import pandas as pd
 
 from analysis.params import load_params
@@ -88,3 +94,27 @@ def test_shelter_tables_take_names_from_the_register():
     assert places.iloc[0].tolist() == ["Bocentret", "Kommunal", "§ 110", "25", "20", "▼ 5"] and len(places) == 1
     conversion = spor2.conversion_table(memo, register)
     assert conversion.values.tolist() == [["Bocentret", "Kommunal", "20", "6"], ["I alt", "", "20", "6"]]
+
+
+ROOT = Path(__file__).resolve().parents[1]
+SECTIONS = sorted(p.stem for p in (ROOT / "src/analysis/report/memo").glob("*.py") if p.stem != "__init__")
+
+
+def test_every_section_module_is_one_call_in_the_memo_notebook():
+    """docs/contributing.md's rule: a section is a module with show(memo), called once by the notebook."""
+    cells = ["".join(c["source"]) for c in json.loads((ROOT / "reports/status_memo.ipynb").read_text("utf-8"))["cells"]
+             if c["cell_type"] == "code"]
+    for name in SECTIONS:
+        module = importlib.import_module(f"analysis.report.memo.{name}")
+        assert list(inspect.signature(module.show).parameters) == ["memo"], name
+        assert sum(cell == f"{name}.show(memo)" for cell in cells) == 1, name
+    assert [c for c in cells if c.endswith(".show(memo)")] == [f"{n}.show(memo)" for n in (
+        "overview", "system", "spor1", "spor2", "spor3", "spor4", "spor5", "spor6", "spor7", "appendix")]
+
+
+def test_the_files_the_memo_section_recipe_names_exist():
+    page = (ROOT / "docs/contributing.md").read_text("utf-8")
+    recipe = page.split("## Add a memo section")[1].split("\n## ")[0]
+    paths = [p for p in re.findall(r"`([\w./<>-]+/[\w.<>-]+)`", recipe) if "<" not in p]
+    assert len(paths) >= 6
+    assert [p for p in paths if not (ROOT / p).exists()] == []

@@ -1,8 +1,6 @@
 """Systemoverblik: citizens on § 110 shelters and the flows in and out, two years back."""
 from __future__ import annotations
 
-import pandas as pd
-
 from analysis.base import fmt
 from analysis.report import charts
 from analysis.report import show as out
