@@ -16,8 +16,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("analysis", "analysis.base", "analysis.months", "analysis.cpr", "analysis.params",
               "analysis.fingerprint")),
     ("reading", ("analysis.ingest", "analysis.clean", "analysis.context")),
-    ("domain", ("analysis.indicators", "analysis.forecast", "analysis.survival", "analysis.retention",
-                "analysis.payment", "analysis.subsidy", "analysis.costs", "analysis.synthetic")),
+    ("domain", ("analysis.indicators", "analysis.forecast", "analysis.synthetic",
+                "analysis.survival", "analysis.retention", "analysis.payment", "analysis.subsidy",
+                "analysis.costs")),
     ("presentation", ("analysis.report",)),
     ("running", ("analysis.pipeline", "analysis.notebook_run", "analysis.cli", "analysis.__main__")),
 )
@@ -25,13 +26,17 @@ RANK = {prefix: rank for rank, (_, prefixes) in enumerate(LAYERS) for prefix in 
 
 
 def layer(name: str) -> int | None:
-    """Rank of the longest table entry that is ``name`` or a dotted prefix of it (None: not in the table)."""
+    """Rank of the longest table entry that is ``name`` or a dotted prefix of it (None: not in the table).
+
+    The root package ``analysis`` is an entry for its own ``__init__`` only, not a prefix: a new
+    package must be given its layer, not fall into the lowest one.
+    """
     parts = name.split(".")
-    for n in range(len(parts), 0, -1):
+    for n in range(len(parts), 1, -1):
         rank = RANK.get(".".join(parts[:n]))
         if rank is not None:
             return rank
-    return None
+    return RANK.get(name)
 
 
 def module_name(path: Path, src: Path = SRC) -> str:
@@ -105,3 +110,4 @@ def test_an_upward_import_is_named_with_its_file_and_line(tmp_path):
         "analysis.indicators.bad (src/analysis/indicators/bad.py:7) imports analysis.pipeline: "
         "layer 'domain' may not import from the higher layer 'running'",
     ]
+    assert layer("analysis.newpackage.module") is None and layer("analysis") == 0  # the root is no catch-all

@@ -25,7 +25,6 @@ NOT_GIVEN = "Ikke angivet i statusteksten"
 # Page 1 names the tracks short, so the table fits the page; the sections below carry the full titles.
 SHORT_TITLES = {1: "Betalbare boliger", 2: "Pladser og botilbud", 3: "Bostøtte", 4: "Sagsbehandling og ydelser",
                 5: "Pilotprojektet", 6: "Inddragelse og samarbejde", 7: "Økonomi"}
-STATUS_WORDS = ("I gang", "Forsinket", "Afsluttet", "Ikke startet", "Afventer")
 
 
 def head(memo: Memo) -> None:
