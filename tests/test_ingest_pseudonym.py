@@ -245,7 +245,7 @@ def test_cpr_shaped_finds_every_spelling_and_nothing_else():
                        "200880 2020"], index=[5, 4, 3, 2, 1, 0, 9, 8])
     got = cpr_shaped(cells)
     assert got.tolist() == [True, False, False, True, True, False, False, True]
-    assert got.index.tolist() == [5, 4, 3, 2, 1, 0, 9, 8]
+    assert got.index.tolist() == [5, 4, 3, 2, 1, 0, 9, 8] and got.dtype == bool  # a mask: ~ and & work on it
 
 
 def test_a_cpr_shaped_column_name_is_named_by_its_positions_only(tmp_path):
