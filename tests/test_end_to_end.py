@@ -451,8 +451,7 @@ def _sentences(p: _Published, params) -> list[tuple[str, str, list[str]]]:
     from analysis.report.budget import price_factor
 
     min_count = int(params["disclosure.min_count"])
-    norm, target, places = (float(params[k]) for k in ("payment.disposable_norm", "targets.subsidised_dwellings",
-                                                      "targets.pilot_places"))
+    norm, places = float(params["payment.disposable_norm"]), float(params["targets.pilot_places"])
     evaluations = params["evaluations.housed_share"]
     next_year, horizon = str(int(MONTH[:4]) + 1), str(params["forecast.horizon_end"])[:4]
     band = "rent_4500_5000"
@@ -573,7 +572,7 @@ def _track_sentences(p: _Published, params) -> dict[int, str]:
 
 
 def _cell_expected(p: _Published, params, status: dict, names: dict[str, str], caption: str, header: str,
-                   label: str, position: int) -> str | None:
+                   label: str) -> str | None:
     """What a memo table's cell must print, from its caption, column header and row label; None: not mapped."""
     from analysis.indicators.views import DISCHARGE_DA, METHOD_DA, RENT_BAND_DA
     from analysis.report.overview import KEY_FIGURES
@@ -759,11 +758,11 @@ def memo_number_check(folder: Path, status: dict, names: dict[str, str]) -> tupl
     # every table of the memo: each cell of a data row, by caption, column header and row label
     for t in _html_tables(html):
         unmapped += _unmapped(t["caption"], []) + _unmapped(" | ".join(t["header"]), [])
-        for position, row in enumerate(t["rows"]):
+        for row in t["rows"]:
             for col, cell in enumerate(row):
                 if not _NUMBER.search(cell) and col:
                     continue
-                expected = _cell_expected(p, params, status, names, t["caption"], t["header"][col], row[0], position)
+                expected = _cell_expected(p, params, status, names, t["caption"], t["header"][col], row[0])
                 if expected is None:
                     unmapped += [f"{u} (table {t['caption'][:40]!r}, column {t['header'][col]!r})"
                                  for u in _unmapped(cell, [])]
