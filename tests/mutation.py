@@ -137,11 +137,24 @@ def _score_line(r: dict) -> str:
             f"{' (' + other + ')' if other else ''} | {score} | {r['seconds']:.0f} s, {r['jobs']} | {r['date']} |")
 
 
+def _kept(measured: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The table row and the survivors' block of each module in the measured part of MUTATION.md as it is."""
+    rows = {m[1]: m[0] for m in re.finditer(r"^\| (\w+) \|.*$", measured, re.M) if m[1] in MODULES}
+    blocks = {m[1]: m[0] for m in re.finditer(r"^\*\*(\w+)\*\*\n\n```diff\n.*?^```$", measured, re.M | re.S)}
+    return rows, blocks
+
+
 def write_results() -> Path:
     """The measured part of MUTATION.md (between markers) from every module's last run; the hand-written
-    explanations around it stay."""
-    files = [SCRATCH / f"{n}.json" for n in MODULES]
-    results = [json.loads(f.read_text(encoding="utf-8")) for f in files if f.exists()]
+    explanations around it stay. A module without a run in this scratch folder (a fresh worktree, or a module
+    left out on purpose) keeps its row and survivors as MUTATION.md has them."""
+    begin, end = "<!-- measured: begin -->", "<!-- measured: end -->"
+    text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else f"# Mutation testing\n\n{begin}\n{end}\n"
+    head, _, rest = text.partition(begin)
+    measured, _, tail = rest.partition(end)
+    kept_rows, kept_blocks = _kept(measured)
+    runs = {n: SCRATCH / f"{n}.json" for n in MODULES}
+    results = {n: json.loads(f.read_text(encoding="utf-8")) for n, f in runs.items() if f.exists()}
     version = subprocess.run([str(Path(sys.executable).with_name("mutmut")), "--version"], capture_output=True,
                              text=True).stdout.split()[-1]
     table = [
@@ -150,22 +163,22 @@ def write_results() -> Path:
         "",
         "| module | files | mutants | killed | timeout | survived | caught | wall time, workers | date |",
         "|---|---|---|---|---|---|---|---|---|",
-        *map(_score_line, results),
+        *(_score_line(results[n]) if n in results else kept_rows[n] for n in MODULES if n in results or n in kept_rows),
         "",
         "Mutants not killed (name: status, then the changed lines; `mutmut show <module path>.<name>` in",
         "`build/mutation/<module>/` prints the whole diff):",
         "",
     ]
-    for r in results:
+    for n in MODULES:
+        if n not in results:
+            table += [kept_blocks[n], ""] if n in kept_blocks else []
+            continue
+        r = results[n]
         table += [f"**{r['name']}**", "", "```diff"]
         for name, diff in r["survivors"].items():
             changed = [line for line in diff.splitlines() if line[:1] in "-+" and line[:3] not in ("---", "+++")]
             table += [f"# {name.rsplit('.', 1)[-1]}: {r['statuses'][name]}", *changed]
         table += ["```", ""]
-    begin, end = "<!-- measured: begin -->", "<!-- measured: end -->"
-    text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else f"# Mutation testing\n\n{begin}\n{end}\n"
-    head, _, rest = text.partition(begin)
-    _, _, tail = rest.partition(end)
     REPORT.write_text(head + begin + "\n" + "\n".join(table) + "\n" + end + tail, encoding="utf-8")
     return REPORT
 

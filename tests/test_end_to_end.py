@@ -1,8 +1,8 @@
 """End to end: the monthly run on small synthetic data, as the scheduler runs it.
 
 One run (module fixture) is shared by the checks: both reports exist, are
-self-contained and Danish, every figure the memo prints comes from the
-published indicator table, no CPR from the raw extracts appears in any file the
+self-contained and Danish, every figure the memo prints (text, tables, alt texts)
+comes from the published indicator table or a parameter, no CPR from the raw extracts appears in any file the
 run wrote, and the memo renders in a real browser without network requests.
 """
 from __future__ import annotations
@@ -349,3 +349,443 @@ def test_warm_rerun_reuses_every_step(run):
     assert {s.status for s in again.steps} == {"reused"}
     manifest = json.loads((base / "reports" / MONTH / "manifest.json").read_text())
     assert set(manifest["steps"]) >= {"clean", "indicators", "status_memo"}
+
+
+# ----- every number the memo prints, in its text, tables and alt texts (issue 18) ------------------------------
+# The tests above compare the placeholders of the status texts and four tables cell by cell. This one reads the whole
+# memo: each sentence and table that prints figures is written out here as it must read from the published table
+# (or a parameter), and after they are taken out no number may remain except those listed in _EXEMPT (dates, legal
+# paragraphs, the memo's fixed horizons and band labels) and the analysts' own words (the status file). The colophon
+# (run time, fingerprint, versions) is run metadata, not a figure, and is left out.
+_MONTH_M1, _MONTH_M12, _YEAR_1 = "2023-01", "2022-02", "2022"  # M − 1, M − 12 and Y − 1 for M = February 2023, by hand
+_NUMBER = re.compile(r"<\d+|-?\d+(?:[.,]\d+)*")
+_MONTH_WORDS = "|".join(_MONTHS_DA)
+_EXEMPT = [  # (pattern, why a number in it is not a figure of the table)
+    (rf"\b\d{{1,2}}\. (?:{_MONTH_WORDS}) \d{{4}}\b", "a date"),
+    (rf"\b(?:{_MONTH_WORDS}) \d{{4}}\b", "a month"),
+    (r"\b(?:19|20)\d\d\b", "a year"),
+    (r"§§? ?\d+(?: ?[/,] ?\d+)*", "a legal paragraph (Serviceloven)"),
+    (r"\bSpor [1-7]\b|^[1-7]\. ", "a track number"),
+    (r"\b(?:Under 4\.500|4\.500 ?[–-] ?5\.000|Over 5\.000) kr\.", "a rent-band label (views.RENT_BAND_DA)"),
+    (r"\b(?:6|12|24) (?:måneder|mdr\.)", "a fixed horizon or chart window (6, 12, 24 months)"),
+    (r"\b(?:80|95) %-(?:interval|bånd|konfidensbånd)", "the level of an interval"),
+    (r"færre end 30 lejemål", "where a survival curve stops (spor4.CURVE_MIN_AT_RISK)"),
+]
+
+
+def _da_date(text: str) -> str:
+    day = pd.Timestamp(text)
+    return f"{day.day}. {_MONTHS_DA[day.month - 1]} {day.year}"
+
+
+def _da_period(period: str) -> str:
+    return f"{_MONTHS_DA[int(period[5:]) - 1]} {period[:4]}"
+
+
+class _Published:
+    """The published table read the way the memo must print it (independently of analysis.report)."""
+
+    HIDDEN, NOT_YET = "ikke vist (for få borgere)", "endnu ikke tilgængelig"  # Spor 4's words for the marks
+
+    def __init__(self, table: pd.DataFrame):
+        self.table = table
+
+    def row(self, ind: str, breakdown: str = "", period: str = MONTH) -> pd.Series | None:
+        t = self.table
+        row = t[(t.indicator == ind) & (t.breakdown == breakdown) & (t.period == period)]
+        assert len(row) <= 1, (ind, breakdown, period)
+        return None if row.empty else row.iloc[0]
+
+    def value(self, ind: str, breakdown: str = "", period: str = MONTH) -> float | None:
+        row = self.row(ind, breakdown, period)
+        return None if row is None or row.suppressed or pd.isna(row.value) else float(row.value)
+
+    def _mark(self, ind, breakdown, period, spor4: bool) -> str | None:
+        row = self.row(ind, breakdown, period)
+        if row is not None and row.suppressed:
+            return self.HIDDEN if spor4 else "<5" if row.get("suppression", "primary") == "primary" else "·"
+        if row is None or pd.isna(row.value):
+            return self.NOT_YET if spor4 else "–"
+        return None
+
+    def n(self, ind: str, breakdown: str = "", period: str = MONTH, decimals: int = 0, spor4: bool = False) -> str:
+        return self._mark(ind, breakdown, period, spor4) or _danish(self.value(ind, breakdown, period), decimals)
+
+    def pct(self, ind: str, breakdown: str = "", period: str = MONTH, decimals: int = 0, spor4: bool = False) -> str:
+        mark = self._mark(ind, breakdown, period, spor4)
+        return mark or _danish(self.value(ind, breakdown, period) * 100, decimals) + " %"
+
+    def kr(self, ind: str, breakdown: str = "", period: str = MONTH, spor4: bool = True) -> str:
+        mark = self._mark(ind, breakdown, period, spor4)
+        return mark or _danish(self.value(ind, breakdown, period), 0) + " kr."
+
+    def change(self, ind: str, breakdown: str, now: str, before: str) -> str:
+        a, b = self.value(ind, breakdown, now), self.value(ind, breakdown, before)
+        if a is None or b is None:
+            return "–"
+        diff = round(a - b)
+        return "uændret" if diff == 0 else f"{'▲' if diff > 0 else '▼'} {_danish(abs(diff), 0)}"
+
+    def with_band(self, ind: str, scenario: str, year: str) -> str:
+        return (f"{self.n(ind, scenario, year)} ({self.n(ind, f'{scenario}_lo80', year)}–"
+                f"{self.n(ind, f'{scenario}_hi80', year)})")
+
+
+def _pct(share: float, decimals: int = 0) -> str:
+    return _danish(share * 100, decimals) + " %"
+
+
+def _verdict(local: float, band: tuple[float, float] | None, evaluation: float) -> str:
+    if band is not None and band[0] <= evaluation <= band[1]:
+        return "på niveau med"
+    return "højere end" if local > evaluation else "lavere end"
+
+
+def _wilson(share: float, n: float, z: float = 1.96) -> tuple[float, float]:
+    centre, spread = share + z * z / (2 * n), z * (share * (1 - share) / n + z * z / (4 * n * n)) ** 0.5
+    return (centre - spread) / (1 + z * z / n), (centre + spread) / (1 + z * z / n)
+
+
+def _sentences(p: _Published, params) -> list[tuple[str, str, list[str]]]:
+    """(where, template, figures): each sentence that prints figures, ``{}`` where a figure (or a verdict that
+    depends on one) is printed, and what it must print."""
+    from analysis.report.budget import price_factor
+
+    min_count = int(params["disclosure.min_count"])
+    norm, places = float(params["payment.disposable_norm"]), float(params["targets.pilot_places"])
+    evaluations = params["evaluations.housed_share"]
+    next_year, horizon = str(int(MONTH[:4]) + 1), str(params["forecast.horizon_end"])[:4]
+    band = "rent_4500_5000"
+    out = [
+        ("overblik", "Tal under {} vises som »{}«", [str(min_count), f"<{min_count}"]),
+        ("sådan læses", "Et tal under {} vises som »{}«", [str(min_count), f"<{min_count}"]),
+        ("spor 1", "Tilskuddet sænker huslejen med ca. {} om måneden; efter tilskuddet må huslejen højst være {} om "
+                   "måneden.", [_danish(params["permanent_subsidy.monthly_reduction"], 0) + " kr.",
+                                _danish(params["permanent_subsidy.rent_ceiling"], 0) + " kr."]),
+        ("spor 2", f"var {{}} i {_da_period(MONTH)} mod {{}} i {_da_period(_MONTH_M12)}.",
+         [p.pct("shelter_occupancy", decimals=1), p.pct("shelter_occupancy", period=_MONTH_M12, decimals=1)]),
+        ("spor 3", "Af de {} aktive bostøtteforløb ved månedens udgang leveres {} af kommunale, {} af selvejende og {} "
+                   "af private leverandører.", [p.n("support_active_by_provider", b) for b in
+                                                ("", "kommunal", "selvejende", "privat")]),
+        ("spor 4", "Af de lejemål, som borgere fra hjemløshed har fået, er {} fulgt i analysen; {} af borgerne bor "
+                   "stadig i boligen efter 12 måneder.",
+         [p.n("housing_retention_tenancies", spor4=True), p.pct("housing_retention_12m", spor4=True)]),
+        ("spor 4", "Inden for 12 måneder efter indflytning er {} vendt tilbage til et § 110-herberg (CTI: {}).",
+         [p.pct("shelter_return_12m", spor4=True), p.pct("shelter_return_12m", "CTI", spor4=True)]),
+        ("spor 4", "Ved indflytning havde {} mindst normen på {} om måneden (median {}); efter 6 måneder {} og efter "
+                   "12 måneder {} (median {}). {} har skiftet forsørgelsesgrundlag det første år. Ved udgangen af "
+                   "måneden var {} af de nuværende lejere i huslejerestance.",
+         [p.pct("payment_sufficient_share", "at_move_in", spor4=True), _danish(norm, 0) + " kr.",
+          p.kr("payment_disposable_median", "at_move_in"), p.pct("payment_sufficient_share", "after_6m", spor4=True),
+          p.pct("payment_sufficient_share", "after_12m", spor4=True), p.kr("payment_disposable_median", "after_12m"),
+          p.pct("income_source_changed_share", spor4=True), p.pct("arrears_share", spor4=True)]),
+        ("spor 5", "Pilotprojektet har {} udslusningsboliger ad gangen. Flere borgere end {} kan derfor være indstillet "
+                   "over tid, når nogle flytter videre; {} er indstillet i alt, {} er flyttet ind.",
+         [_danish(places, 0), _danish(places, 0), p.n("pilot_referred"), p.n("pilot_moved_in")]),
+        ("spor 5", "»Ukendt« er udskrivninger, hvor herberget ikke har registreret en grund ({} af alle afsluttede "
+                   "forløb de seneste 12 måneder).",
+         [_pct(p.value("episodes_ended_12m", "ukendt") / p.value("episodes_ended_12m"))]),
+        ("spor 5", "Et afsluttet forløb varede i median {} døgn.", [p.n("episode_length_median_12m")]),
+        ("spor 5", f"{{}} borgere har haft mindst tre herbergsforløb det seneste år ({{}} for et år siden). I "
+                   f"{_da_period(MONTH)} stod de for {{}} af {{}} indskrivninger og {{}} af {{}} udskrivninger.",
+         [p.n("frequent_users"), p.n("frequent_users", period=_MONTH_M12), p.n("frequent_user_admissions"),
+          p.n("inflow"), p.n("frequent_user_discharges"), p.n("outflow")]),
+    ]
+    # Spor 4: each evaluated method against the Danish evaluations, the log-rank test, the CTI courses
+    for method in ("CTI", "ICM", "ACT"):
+        local, evaluation = p.value("housing_retention_12m", method), float(evaluations[method])
+        lo, hi = p.value("housing_retention_12m_lower", method), p.value("housing_retention_12m_upper", method)
+        if local is not None:
+            out.append(("spor 4", f"{method}: {{}}, {{}} de danske evalueringer ({{}}).",
+                        [_pct(local), _verdict(local, (lo, hi) if lo is not None and hi is not None else None, evaluation),
+                         _pct(evaluation, 1)]))
+    p_value = p.value("housing_retention_logrank_p", "method")
+    if p_value is not None:
+        out.append(("spor 4", "hvis metoderne var lige gode, er {}).",
+                    ["under 1 promille" if p_value < 0.001 else _pct(p_value, 1)]))
+    cti_evaluation = float(evaluations["CTI"])
+    share, base = p.value("cti_housed_at_end_share"), p.value("cti_housed_at_end_base")
+    compared = (f"evalueringerne fandt {_pct(cti_evaluation, 1)}" if share is None or not base else
+                f"{_verdict(share, _wilson(share, base), cti_evaluation)} evalueringernes {_pct(cti_evaluation, 1)}")
+    out.append(("spor 4", "Af {} CTI-forløb, der kunne nå at løbe de {} måneder, blev {} gennemført. Ved forløbets "
+                          "afslutning boede {} i egen bolig ({}), og 12 måneder senere {}.",
+                [p.n("cti_courses", spor4=True), str(params["evaluations.cti_course_months"]),
+                 p.pct("cti_course_completed_share", spor4=True), p.pct("cti_housed_at_end_share", spor4=True), compared,
+                 p.pct("cti_housed_12m_after_share", spor4=True)]))
+    if p.value("subsidy_tenants") == 0:
+        out.append(("spor 4", "Ordningen med midlertidigt statsligt huslejetilskud kan bruges fra "
+                              f"{_da_date(params['state_subsidy.usable_from'])};", []))
+    # Spor 7: the needs against today's places, and the extra cost at the budget year's prices
+    for paragraph, year in (("110", horizon), ("107", next_year)):
+        gap = p.value(f"forecast_places_{paragraph}_gap", "baseline", year)
+        gap_words = ": det samme som i dag" if round(gap) == 0 else \
+            f": {_danish(abs(gap), 0)} {'flere' if gap > 0 else 'færre'} end i dag"
+        out.append(("spor 7", f"Behov for § {paragraph}-pladser i {year}: {{}} (80 %-interval {{}}–{{}}) mod {{}} "
+                              f"pladser i dag{{}}.",
+                    [p.n(f"forecast_places_{paragraph}", "baseline", year),
+                     p.n(f"forecast_places_{paragraph}", "baseline_lo80", year),
+                     p.n(f"forecast_places_{paragraph}", "baseline_hi80", year),
+                     p.n("shelter_places", paragraph), gap_words]))
+    out.append(("spor 7", "I reformscenariet: {} pladser.", [p.n("forecast_places_110", "reform", horizon)]))
+    factor = price_factor(params, int(next_year))  # the memo's costs are at the budget year's prices (a parameter)
+    t = p.table
+    costs = t[(t.indicator == "reimbursement_extra_cost") & (t.period == next_year) & (t.breakdown != "history")
+              & t.value.notna()].value
+    cost = lambda v: _danish(v * factor / 1e6, 1)  # noqa: E731
+    out.append(("spor 7", f"Meromkostning ved de nye refusionsregler i budgetåret {next_year}: {{}} mio. kr. i "
+                          f"basisscenariet; i de {{}} scenarier fra {{}} til {{}} mio. kr. (faste {next_year}-priser).",
+                [cost(p.value("reimbursement_extra_cost", "baseline", next_year)), str(len(costs)), cost(costs.min()),
+                 cost(costs.max())]))
+    # the charts' alt texts
+    first = str(pd.Period(MONTH, "M") - 23)
+    out += [
+        ("alt", f"fra {_da_period(first)} til {_da_period(MONTH)}: antal borgere på herberg ved månedens udgang (fra {{}} "
+                "til {})", [p.n("persons_in_shelter", period=first), p.n("persons_in_shelter")]),
+        ("alt", f"i {_da_period(MONTH)} {{}} i klassen 4.500–5.000 kr.", [p.n("dwellings_received", band)]),
+        ("alt", f"i {_da_period(MONTH)} {{}} pladser efter § 110.", [p.n("shelter_places", "110")]),
+        ("alt", f"fra {_da_date(params['pilot.start_date'])} til {_da_period(MONTH)}; ved udgangen af {_da_period(MONTH)} "
+                "{} indstillet og {} flyttet ind; pilotprojektet har {} pladser ad gangen.",
+         [p.n("pilot_referred"), p.n("pilot_moved_in"), _danish(places, 0)]),
+    ]
+    return out
+
+
+def _track_sentences(p: _Published, params) -> dict[int, str]:
+    """The overview's "Det skete" per track, as it must read (track 6 quotes the analysts)."""
+    from analysis.report.budget import price_factor
+
+    month, next_year = _da_period(MONTH), str(int(MONTH[:4]) + 1)
+    cost = p.value("reimbursement_extra_cost", "baseline", next_year) * price_factor(params, int(next_year)) / 1e6
+    return {
+        1: (f"{p.n('dwellings_received', 'rent_4500_5000')} boliger til 4.500–5.000 kr. modtaget i {month} "
+            f"({p.n('dwellings_received_ytd', 'rent_4500_5000')} i år); {p.n('subsidised_dwellings_allocated')} af "
+            f"{_danish(params['targets.subsidised_dwellings'], 0)} boliger med statsligt tilskud er taget i brug."),
+        2: f"{p.n('shelter_places', '110')} pladser efter § 110 og {p.n('shelter_places', '107')} efter § 107 ved udgangen af {month}.",
+        3: f"{p.n('support_active')} borgere har et aktivt bostøtteforløb, heraf {p.n('support_active', 'CTI')} CTI.",
+        4: (f"{p.pct('housing_retention_12m')} bor stadig i boligen efter 12 måneder; "
+            f"{p.pct('payment_sufficient_share', 'after_12m')} har efter 12 måneder mindst normens rådighedsbeløb."),
+        5: (f"{p.n('pilot_referred')} borgere indstillet og {p.n('pilot_moved_in')} flyttet ind (pladser i "
+            f"pilotprojektet: {params['targets.pilot_places']})."),
+        7: (f"Behov for {p.n('forecast_places_107', 'baseline', next_year)} pladser efter § 107 i {next_year} mod "
+            f"{p.n('shelter_places', '107')} i dag (basisscenariet); meromkostning ved de nye refusionsregler "
+            f"{_danish(cost, 1)} mio. kr. i budgetåret ({next_year}-priser)."),
+    }
+
+
+def _cell_expected(p: _Published, params, status: dict, names: dict[str, str], caption: str, header: str,
+                   label: str) -> str | None:
+    """What a memo table's cell must print, from its caption, column header and row label; None: not mapped."""
+    from analysis.indicators.views import DISCHARGE_DA, METHOD_DA, RENT_BAND_DA
+    from analysis.report.overview import KEY_FIGURES
+    from analysis.report.spor4 import METHOD_LABELS
+
+    month, before, year_ago = _da_period(MONTH), _da_period(_MONTH_M1), _da_period(_MONTH_M12)
+    if caption.startswith("Nøgletal for"):
+        ind, b = {lab: (i, b) for i, b, lab in KEY_FIGURES}[label]
+        return {month: p.n(ind, b), f"Ændring fra {before}": p.change(ind, b, MONTH, _MONTH_M1),
+                f"Ændring fra {year_ago}": p.change(ind, b, MONTH, _MONTH_M12)}.get(header)
+    if caption.startswith("De syv spor"):
+        track = next(t for t in status["spor"] if int(t["nr"]) == int(label.split(".")[0]))
+        said = lambda key: " ".join(str(track.get(key) or "").split())  # noqa: E731
+        happened = _track_sentences(p, params).get(int(track["nr"])) or said("status").split(". ")[0] + "."
+        return {"Status": said("status_kort"), "Det skete": happened, "Næste skridt": said("naeste_skridt")}.get(header)
+    if caption.startswith("Boliger modtaget til boligsocial anvisning efter husleje"):
+        b = {lab: band for band, lab in RENT_BAND_DA.items()}[label]
+        return {month: p.n("dwellings_received", b), before: p.n("dwellings_received", b, _MONTH_M1),
+                year_ago: p.n("dwellings_received", b, _MONTH_M12),
+                f"År til dato {MONTH[:4]}": p.n("dwellings_received_ytd", b),
+                f"Samme periode {_YEAR_1}": p.n("dwellings_received_ytd", b, _MONTH_M12),
+                "Ændring": p.change("dwellings_received_ytd", b, MONTH, _MONTH_M12)}.get(header)
+    if caption.startswith("Indflytninger i boliger med midlertidigt statsligt huslejetilskud"):
+        done, target = p.value("subsidised_dwellings_allocated"), float(params["targets.subsidised_dwellings"])
+        return {"Indflytninger i alt": p.n("subsidised_dwellings_allocated"), "Mål (tilsagn)": _danish(target, 0),
+                "Andel af målet": _pct(done / target), "Endnu ikke anvendt": _danish(target - done, 0)}.get(header)
+    if caption.startswith("Screening af § 110-pladser"):
+        key = "" if label == "I alt" else f"110:{names[label]}"
+        return {"§ 110-pladser screenet": p.n("screened_places", key),
+                "Vurderet egnede til § 107": p.n("convertible_places", key)}.get(header)
+    if caption.startswith("Bostøtteforløb efter metode"):
+        b = {lab: m for m, lab in METHOD_DA.items()}[label]
+        return {"Aktive ultimo": p.n("support_active", b), "Startet i måneden": p.n("support_started", b),
+                "Afsluttet i måneden": p.n("support_ended", b)}.get(header)
+    if caption.startswith("Andel der stadig bor i boligen"):
+        m = {lab: m for m, lab in METHOD_LABELS.items()}[label]
+        lo, hi = p.value("housing_retention_12m_lower", m), p.value("housing_retention_12m_upper", m)
+        twelve = p.pct("housing_retention_12m", m, spor4=True)
+        if p.value("housing_retention_12m", m) is not None and lo is not None and hi is not None:
+            twelve += f" ({_pct(lo)}–{_pct(hi)})"
+        evaluations = params["evaluations.housed_share"]
+        return {"Lejemål": p.n("housing_retention_tenancies", m, spor4=True),
+                "6 mdr.": p.pct("housing_retention_6m", m, spor4=True), "12 mdr. (95 %-interval)": twelve,
+                "24 mdr.": p.pct("housing_retention_24m", m, spor4=True),
+                "Fulgt 12 mdr.": p.n("housing_retention_at_risk_12m", m, spor4=True),
+                "Evaluering": _pct(float(evaluations[m]), 1) if m in evaluations else "–"}.get(header)
+    if caption.startswith("Udskrivningsgrunde:"):
+        c = {lab: c for c, lab in DISCHARGE_DA.items()}[label]
+        return {f"Egne herberger, københavnere: {month}": p.n("discharges_cph_own_shelters", c),
+                "Egne herberger, københavnere: seneste 12 mdr.": p.n("discharges_cph_own_shelters_12m", c),
+                "Alle herberger, alle borgere: seneste 12 mdr.": p.n("episodes_ended_12m", c)}.get(header)
+    if caption.startswith("Basisscenariet: behov"):
+        if header == "Behov":  # the row label
+            return None
+        year = header.removeprefix("Behov ")
+        if label.startswith("Nye bostøtteforløb"):
+            started = [p.value("support_started", "", f"{_YEAR_1}-{k:02d}") for k in range(1, 13)]
+            t = p.table
+            starts = t[(t.indicator == "forecast_support_starts") & (t.period == year)
+                       & t.breakdown.str.fullmatch(r"baseline_[A-Za-z0-9]+") & ~t.breakdown.str.endswith("80")]
+            return (_danish(starts.value.sum(), 0) if header != "I dag" else
+                    f"{_danish(sum(started), 0)} startet i {_YEAR_1}" if None not in started else "–")
+        if label.startswith("Boliger til borgere fra herberg"):
+            return (p.with_band("forecast_dwellings_needed", "baseline", year) if header != "I dag" else
+                    f"{p.n('dwellings_received', '', _YEAR_1)} modtaget i {_YEAR_1}, heraf "
+                    f"{p.n('dwellings_received', 'rent_4500_5000', _YEAR_1)} til 4.500–5.000 kr.")
+        paragraph = "110" if label.startswith("§ 110") else "107"
+        return (p.n("shelter_places", paragraph) if header == "I dag" else
+                p.with_band(f"forecast_places_{paragraph}", "baseline", year))
+    return None
+
+
+def _loose(template: str) -> re.Pattern:
+    """A template as a regex: words and marks in order, any spacing (tags become spaces), ``{}`` a printed figure."""
+    literal = lambda text: r"\s*".join(map(re.escape, re.findall(r"\w+|[^\w\s]", text)))  # noqa: E731
+    # a figure stays within its sentence (a full stop only inside a number or after "kr") and its alt text ("|");
+    # one that opens the template is a single word, maybe with its per cent sign
+    slot, first = r"\s*((?:[^.|]|\.(?=\S)|(?<=kr)\.)+?)\s*", r"(\S+(?: %)?)\s*"
+    parts = template.split("{}")
+    return re.compile((first if parts[0] == "" else literal(parts[0]) + slot)
+                      + slot.join(literal(part) for part in parts[1:]))
+
+
+def _accuracy_wrong(p: _Published, printed: list[str]) -> list[str]:
+    """The backtest sentence of Spor 7, figure by figure in the order it prints them: the model's origins, its mean
+    error 12 months ahead (whole persons), the horizon, the best simple method's error, and the difference the
+    reader can check (absent on a tie). Read by position only, so the sentence's wording may change."""
+    mae = {b: round(v) for b, v in p.table[(p.table.indicator == "backtest_mae_12m") & (p.table.period == MONTH)]
+           [["breakdown", "value"]].itertuples(index=False)}
+    if len(printed) not in (4, 5):
+        return [f"spor 7, backtest: {len(printed)} figures printed ({printed}), not 4 or 5"]
+    expected = [p.n("backtest_origins_12m", "model"), _danish(mae["model"], 0), "12"]
+    wrong = [f"spor 7, backtest: figure {i + 1} printed {a!r}, the published table says {b!r}"
+             for i, (a, b) in enumerate(zip(printed, expected)) if a != b]
+    simple = {_danish(v, 0) for k, v in mae.items() if k != "model"}
+    if printed[3] not in simple:
+        wrong.append(f"spor 7, backtest: the best simple method's error {printed[3]!r} is none of {sorted(simple)}")
+    elif len(printed) == 5 and printed[4] != _danish(abs(int(printed[3].replace(".", "")) - mae["model"]), 0):
+        wrong.append(f"spor 7, backtest: the difference {printed[4]!r} is not {printed[3]} − {mae['model']}")
+    return wrong
+
+
+def _exempt(text: str) -> str:
+    for pattern, _ in _EXEMPT:
+        text = re.sub(pattern, lambda m: " " * len(m.group()), text, flags=re.M)
+    return text
+
+
+def _unmapped(text: str, spans: list[tuple[int, int]]) -> list[str]:
+    """Numbers left in ``text`` outside ``spans`` and the exempt patterns, each with its context."""
+    chars = list(text)
+    for a, b in spans:
+        chars[a:b] = " " * (b - a)
+    rest = _exempt("".join(chars))
+    return [f"{m.group()!r} in …{text[max(0, m.start() - 60): m.end() + 40]}…" for m in _NUMBER.finditer(rest)]
+
+
+def memo_number_check(folder: Path, status: dict, names: dict[str, str]) -> tuple[list[str], list[str], int]:
+    """(wrong, unmapped, checked) for the rendered memo in ``folder``: figures that differ from what the published
+    table says, numbers that map to nothing, and how many figures were compared."""
+    import html as html_lib
+
+    from analysis.indicators.catalogue import load_catalogue
+    from analysis.params import load_params
+
+    params = load_params()
+    table = pd.read_parquet(folder / "indicators.parquet")
+    table["breakdown"] = table["breakdown"].fillna("").astype(str)
+    p, units = _Published(table), {k: v.get("unit") for k, v in load_catalogue().items()}
+    html = (folder / "status_memo.html").read_text(encoding="utf-8")
+    body = re.sub(r"(?is)<table\b.*?</table>", " ", html)
+    colophon = re.search(r'<h\d[^>]*\bid="kolofon"', body)
+    body = body[: colophon.start()] if colophon else body  # run metadata, not figures
+    text = _visible_text(body)
+    alts = [" ".join(html_lib.unescape(a).split()) for a in re.findall(r'\s(?:alt|aria-label)="([^"]*)"', html)]
+    wrong, unmapped, spans, checked = [], [], [], 0
+    alt_text = " | ".join(alts)
+    alt_spans: list[tuple[int, int]] = []
+
+    # the analysts' own words (status file): their placeholders are figures, the rest is theirs
+    for track in status["spor"]:
+        for part in (str(track["status"]), "; ".join(track.get("delleverancer") or [])):
+            if not part:
+                continue
+            pattern, placeholders = _track_pattern(part)
+            found = re.search(pattern, text)
+            if found is None:
+                wrong.append(f"spor {track['nr']}: the analysts' text is not in the memo as written: {part[:60]}…")
+                continue
+            spans.append(found.span())
+            for printed, (name, breakdown, period) in zip(found.groups(), placeholders):
+                checked += 1
+                if printed != _expected_text(table, units, name, breakdown, period):
+                    wrong.append(f"spor {track['nr']} {{{name}}}: printed {printed!r}")
+    # the sentences that print figures
+    for where, template, figures in _sentences(p, params):
+        target, target_spans = (alt_text, alt_spans) if where == "alt" else (text, spans)
+        found = list(_loose(template).finditer(target))
+        if not found:
+            wrong.append(f"{where}: no sentence reads {template!r}")
+        for m in found:
+            target_spans.append(m.span())
+            for printed, expected in zip(m.groups(), figures):
+                checked += 1
+                if " ".join(printed.split()) != expected:
+                    wrong.append(f"{where}: {template!r} printed {printed!r}, the published table says {expected!r}")
+    from analysis.report.spor4 import METHOD_LABELS
+
+    for km in re.finditer(r"Efter 12 måneder: ([^.|]*)\.", alt_text):  # the survival chart: one share per curve
+        alt_spans.append(km.span())
+        for label, method in sorted(((lab, m) for m, lab in METHOD_LABELS.items()), key=lambda x: -len(x[0])):
+            for m in re.finditer(rf"(?:^|, ){re.escape(label)} ([^,]+)", km.group(1)):
+                checked += 1
+                if m.group(1) != p.pct("housing_retention_12m", method, spor4=True):
+                    wrong.append(f"alt: {label} after 12 months printed {m.group(1)!r}")
+    accuracy = re.search(r"Prøvet bagud på .*?\. Altså [^.]*\.", text)
+    if accuracy:
+        spans.append(accuracy.span())
+        printed = _NUMBER.findall(accuracy.group())
+        checked += len(printed)
+        wrong += _accuracy_wrong(p, printed)
+    unmapped += _unmapped(text, spans) + _unmapped(alt_text, alt_spans)
+    # every table of the memo: each cell of a data row, by caption, column header and row label
+    for t in _html_tables(html):
+        unmapped += _unmapped(t["caption"], []) + _unmapped(" | ".join(t["header"]), [])
+        for row in t["rows"]:
+            for col, cell in enumerate(row):
+                if not _NUMBER.search(cell) and col:
+                    continue
+                expected = _cell_expected(p, params, status, names, t["caption"], t["header"][col], row[0])
+                if expected is None:
+                    unmapped += [f"{u} (table {t['caption'][:40]!r}, column {t['header'][col]!r})"
+                                 for u in _unmapped(cell, [])]
+                    continue
+                checked += 1
+                if cell != expected:
+                    wrong.append(f"table {t['caption'][:40]!r}, {row[0]!r} × {t['header'][col]!r}: printed {cell!r}, "
+                                 f"the published table says {expected!r}")
+    return wrong, unmapped, checked
+
+
+def test_every_number_the_memo_prints_maps_to_a_published_value_a_parameter_or_a_date(run):
+    """The text, every table and the charts' alt texts: each printed figure is the published table's (or a
+    parameter's), and no other number is printed except dates, legal paragraphs, the memo's fixed horizons and
+    band labels (_EXEMPT) and the analysts' own words; the colophon (run metadata) is left out."""
+    import yaml
+
+    base, _ = run
+    status = yaml.safe_load((base / "raw" / "status" / f"{MONTH}.yml").read_text(encoding="utf-8"))
+    shelters = pd.read_parquet(base / "processed" / MONTH / "shelters.parquet")
+    names = dict(zip(shelters["name"], shelters["shelter_id"]))
+    wrong, unmapped, checked = memo_number_check(base / "reports" / MONTH, status, names)
+    assert wrong == []
+    assert unmapped == []
+    assert checked >= 200  # the check read the memo: its tables alone hold more figures than that

@@ -104,3 +104,16 @@ def test_loaders_read_the_published_formats(tmp_path, monkeypatch):
     tor = toronto_flows()
     assert tor["stock"].tolist() == [90, 100]
     assert tor["inflow"].tolist() == [3, 6] and tor["outflow"].tolist() == [2, 9]
+
+
+def test_rolling_backtest_rows_are_numbered_once_across_methods_and_origins():
+    """One row per method, origin and horizon, numbered 0… in that order (a survivor of 6 December:
+    ``concat`` without ``ignore_index`` repeats 0, 1 per block, and ``.loc`` then picks several rows)."""
+    y = pd.Series(np.arange(20.0), index=pd.period_range("2021-01", periods=20, freq="M"))
+    errors = rolling_backtest(y, {"zero": lambda origin, h: np.zeros(h), "last": lambda origin, h: np.full(h, y.iloc[origin])},
+                              2, [13, 14])
+    assert errors.index.equals(pd.RangeIndex(8))
+    assert errors[["method", "origin", "h"]].values.tolist() == [
+        ["zero", "2022-02", 1], ["zero", "2022-02", 2], ["last", "2022-02", 1], ["last", "2022-02", 2],
+        ["zero", "2022-03", 1], ["zero", "2022-03", 2], ["last", "2022-03", 1], ["last", "2022-03", 2]]
+    assert errors.loc[3, "error"] == 13.0 - 15.0  # last at origin 13 (value 13), h = 2 (actual 15)

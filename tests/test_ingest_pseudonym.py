@@ -201,3 +201,59 @@ def test_key_sources_and_errors_say_where_and_why(tmp_path, monkeypatch):
     assert str(info.value) == f"{ENV_KEY_FILE}: key file {empty.resolve()} is empty"
     empty.write_text("hemmelig-" + "n" * 23 + "\n")  # 32 bytes once the newline is trimmed
     assert load_key(raw, project=project) == (b"hemmelig-" + b"n" * 23, f"key file ({ENV_KEY_FILE})")
+
+
+# ----- survivors of the 6 December run (tests/MUTATION.md): messages, the demo default, cpr_shaped ----------
+def test_refused_keys_name_their_source_and_say_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV_KEY_FILE, raising=False)
+    monkeypatch.setenv(ENV_KEY, DEMO_KEY.decode())
+    with pytest.raises(PseudonymKeyError) as info:
+        load_key(tmp_path)
+    assert str(info.value) == (f"{ENV_KEY}: this is the public demo key, which is only for the synthetic data; "
+                               "use a secret key of your own")
+    monkeypatch.delenv(ENV_KEY)
+    short = tmp_path / "outside" / "short.key"
+    short.parent.mkdir()
+    short.write_text("x" * 31 + "\n")  # one byte short once the newline is trimmed
+    monkeypatch.setenv(ENV_KEY_FILE, str(short))
+    with pytest.raises(PseudonymKeyError) as info:
+        load_key(tmp_path / "raw", project=tmp_path / "project")
+    assert str(info.value) == (f"{ENV_KEY_FILE} ({short.resolve()}): the key has 31 bytes (after trimming spaces); "
+                               "it needs at least 32 random bytes, e.g. `openssl rand -hex 32 > pseudonym.key`")
+
+
+def test_a_pseudonymiser_is_not_in_demo_mode_unless_asked():
+    real = pd.Series(["0101901235", "3112851234"])  # real days of month: refused only under the demo key
+    ids = Pseudonymiser(b"a secret of at least thirty-two bytes").person_ids(real)
+    assert ids.notna().all() and ids.nunique() == 2
+
+
+def test_the_demo_key_refusal_counts_the_real_cprs_and_names_no_value():
+    with pytest.raises(PseudonymKeyError) as info:
+        Pseudonymiser(DEMO_KEY, demo=True).person_ids(pd.Series(["0101901235", "6101901235", "3112851234",
+                                                                 "0101901235"]))
+    assert str(info.value) == (
+        "2 CPR number(s) have a real day of month (01–31), but the run uses the public demo key (udtraek.yml says "
+        "'syntetisk: true'), which is only for synthetic CPR numbers (day 61–91): "
+        f"set {ENV_KEY_FILE} to a secret key, and remove 'syntetisk: true' if the data is real")
+
+
+def test_cpr_shaped_finds_every_spelling_and_nothing_else():
+    from analysis.ingest.pseudonym import cpr_shaped
+
+    cells = pd.Series(["200880 2020", "S1", "O0004945", "20.08.80-2020", "2008802020", "1.234.567.890", "",
+                       "200880 2020"], index=[5, 4, 3, 2, 1, 0, 9, 8])
+    got = cpr_shaped(cells)
+    assert got.tolist() == [True, False, False, True, True, False, False, True]
+    assert got.index.tolist() == [5, 4, 3, 2, 1, 0, 9, 8] and got.dtype == bool  # a mask: ~ and & work on it
+
+
+def test_a_cpr_shaped_column_name_is_named_by_its_positions_only(tmp_path):
+    from analysis.ingest import SchemaError
+    from analysis.ingest.pseudonym import refuse_cpr_in_column_names
+
+    refuse_cpr_in_column_names(tmp_path / "ophold.csv", ["ophold_id", "cpr", "2023"])  # nothing shaped like a CPR
+    with pytest.raises(SchemaError) as info:
+        refuse_cpr_in_column_names(tmp_path / "ophold.csv", ["ophold_id", "200880-2020", "cpr", "2008802020"])
+    assert str(info.value) == ("ophold.csv: the name of column(s) 2, 4 is shaped like a CPR number (is the header "
+                               "row missing?); the names are not repeated here")

@@ -289,3 +289,26 @@ def test_a_key_of_two_columns_is_named_in_full_and_an_empty_optional_id_is_none(
     _, checked = _checked("indstillinger", header, ["I1;610190-1235;01-02-2023;udslusningsbolig;"],
                           {"shelters": pd.Index(["H1"])})
     assert checked.clean["shelter_id"].tolist() == [None]  # not referred from a shelter
+
+
+# ----- survivors of the 6 December run (tests/MUTATION.md): the maximum itself, and what cpr_in_value says ------
+BOLIGER_HEADER = "bolig_id;modtaget;boligorganisation;bydel;vaerelser;areal_m2;husleje;forbrug;boligtype;tilskudsordning"
+
+
+@pytest.mark.parametrize("rooms, expected", [
+    ("20", None),                                               # the contract's maximum itself is allowed
+    ("21", ("bad_value", "vaerelser", "above 20: 21")),         # one above it is not, and the detail says so
+])
+def test_maximum_is_allowed_and_above_it_is_not(rooms, expected):
+    flags = _flags(_checked("boliger", BOLIGER_HEADER, [f"B1;01-01-2023;fsb;Nørrebro;{rooms};50;4000;300;familie;ingen"])[1])
+    assert flags == [expected or (None, "", "")]
+
+
+def test_a_cpr_shaped_id_or_number_is_quarantined_naming_the_column_but_not_the_value():
+    _, checked = _checked("ophold", OPHOLD_HEADER, ["200880 2020;610190-1235;H1;01-02-2023;;;101",
+                                                    "S2;610190-1235;H1;01-02-2023;;;101"],
+                          {"shelters": pd.Index(["H1"])})
+    assert _flags(checked) == [("cpr_in_value", "ophold_id", "shaped like a CPR number (value not shown)"),
+                               (None, "", "")]
+    _, checked = _checked("boliger", BOLIGER_HEADER, ["B1;01-01-2023;fsb;Nørrebro;2;50;2008802020;300;familie;ingen"])
+    assert _flags(checked) == [("cpr_in_value", "husleje", "shaped like a CPR number (value not shown)")]

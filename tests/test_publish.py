@@ -149,6 +149,21 @@ def test_the_share_copy_is_whole_and_repaired(runner, tmp_path, caplog):
     assert published_version(target) == 2 and not list(target.glob(".*"))
 
 
+def test_the_share_keeps_its_versions_hidden_and_a_second_copy_in_one_second_gets_a_suffix(runner, tmp_path,
+                                                                                              monkeypatch):
+    """``<share>/.versions/<M>/<stamp>`` as in ``reports/``; a copy in the same second as the one shown is
+    ``<stamp>-1``, and the version no longer shown is swept."""
+    monkeypatch.setattr(pipeline, "_utc_stamp", lambda: "20230306T060000Z")
+    runner.share = tmp_path / "share"
+    target = runner._copy_to_share(runner._publish(stage_version(runner, 1)).resolve(), "v1")
+    versions = runner.share / ".versions" / MONTH
+    assert target.resolve() == (versions / "20230306T060000Z").resolve()
+    runner._copy_to_share(runner._publish(stage_version(runner, 2)).resolve(), "v2")
+    assert [p.name for p in versions.iterdir()] == ["20230306T060000Z-1"]
+    assert target.resolve() == (versions / "20230306T060000Z-1").resolve() and published_version(target) == 2
+    assert sorted(p.name for p in runner.share.iterdir()) == [".versions", MONTH]
+
+
 def test_the_share_manifest_is_copied_last_and_the_month_switched_after(runner, tmp_path, monkeypatch):
     """A copy cut short never carries the new manifest (so the next run sees it is not current), and the
     share's month is switched only once every file is in the staged version."""

@@ -173,3 +173,16 @@ def test_logrank_equals_lifelines(sample):
     mine = sv.logrank_p(durations, groups, events)
     theirs = float(multivariate_logrank_test(durations, groups, events).p_value)
     assert mine == pytest.approx(theirs, rel=1e-10, abs=0) or (np.isnan(mine) and np.isnan(theirs))
+
+
+def test_value_at_an_event_time_includes_that_times_step():
+    """Reading the curve at a duration gives the step taken at that duration (by hand: 4 at risk, one dies at 1,
+    two of the three left die at 2), just before it the previous step, before the timeline nothing."""
+    from analysis.survival import kaplan_meier
+
+    km = kaplan_meier(np.array([1.0, 2.0, 2.0, 3.0]), np.array([1, 1, 1, 0]))
+    assert km.value_at(0)[0] == 1.0
+    assert km.value_at(1)[0] == pytest.approx(3 / 4) and km.value_at(1.999)[0] == pytest.approx(3 / 4)
+    assert km.value_at(2)[0] == pytest.approx(3 / 4 * 1 / 3)
+    assert km.value_at(3)[0] == pytest.approx(1 / 4)  # a censoring: no step
+    assert all(np.isnan(km.value_at(-0.5)))
