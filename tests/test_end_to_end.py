@@ -385,8 +385,6 @@ def _da_period(period: str) -> str:
 class _Published:
     """The published table read the way the memo must print it (independently of analysis.report)."""
 
-    HIDDEN, NOT_YET = "ikke vist (for få borgere)", "endnu ikke tilgængelig"  # Spor 4's words for the marks
-
     def __init__(self, table: pd.DataFrame):
         self.table = table
 
@@ -400,23 +398,24 @@ class _Published:
         row = self.row(ind, breakdown, period)
         return None if row is None or row.suppressed or pd.isna(row.value) else float(row.value)
 
-    def _mark(self, ind, breakdown, period, spor4: bool) -> str | None:
+    def _mark(self, ind, breakdown, period) -> str | None:
+        """The memo's one vocabulary: <5 for a small count, · for a cell hidden to protect another, – for none."""
         row = self.row(ind, breakdown, period)
         if row is not None and row.suppressed:
-            return self.HIDDEN if spor4 else "<5" if row.get("suppression", "primary") == "primary" else "·"
+            return "<5" if row.get("suppression", "primary") == "primary" else "·"
         if row is None or pd.isna(row.value):
-            return self.NOT_YET if spor4 else "–"
+            return "–"
         return None
 
-    def n(self, ind: str, breakdown: str = "", period: str = MONTH, decimals: int = 0, spor4: bool = False) -> str:
-        return self._mark(ind, breakdown, period, spor4) or _danish(self.value(ind, breakdown, period), decimals)
+    def n(self, ind: str, breakdown: str = "", period: str = MONTH, decimals: int = 0) -> str:
+        return self._mark(ind, breakdown, period) or _danish(self.value(ind, breakdown, period), decimals)
 
-    def pct(self, ind: str, breakdown: str = "", period: str = MONTH, decimals: int = 0, spor4: bool = False) -> str:
-        mark = self._mark(ind, breakdown, period, spor4)
+    def pct(self, ind: str, breakdown: str = "", period: str = MONTH, decimals: int = 0) -> str:
+        mark = self._mark(ind, breakdown, period)
         return mark or _danish(self.value(ind, breakdown, period) * 100, decimals) + " %"
 
-    def kr(self, ind: str, breakdown: str = "", period: str = MONTH, spor4: bool = True) -> str:
-        mark = self._mark(ind, breakdown, period, spor4)
+    def kr(self, ind: str, breakdown: str = "", period: str = MONTH) -> str:
+        mark = self._mark(ind, breakdown, period)
         return mark or _danish(self.value(ind, breakdown, period), 0) + " kr."
 
     def change(self, ind: str, breakdown: str, now: str, before: str) -> str:
@@ -469,16 +468,16 @@ def _sentences(p: _Published, params) -> list[tuple[str, str, list[str]]]:
                                                 ("", "kommunal", "selvejende", "privat")]),
         ("spor 4", "Af de lejemål, som borgere fra hjemløshed har fået, er {} fulgt i analysen; {} af borgerne bor "
                    "stadig i boligen efter 12 måneder.",
-         [p.n("housing_retention_tenancies", spor4=True), p.pct("housing_retention_12m", spor4=True)]),
+         [p.n("housing_retention_tenancies"), p.pct("housing_retention_12m")]),
         ("spor 4", "Inden for 12 måneder efter indflytning er {} vendt tilbage til et § 110-herberg (CTI: {}).",
-         [p.pct("shelter_return_12m", spor4=True), p.pct("shelter_return_12m", "CTI", spor4=True)]),
+         [p.pct("shelter_return_12m"), p.pct("shelter_return_12m", "CTI")]),
         ("spor 4", "Ved indflytning havde {} mindst normen på {} om måneden (median {}); efter 6 måneder {} og efter "
                    "12 måneder {} (median {}). {} har skiftet forsørgelsesgrundlag det første år. Ved udgangen af "
                    "måneden var {} af de nuværende lejere i huslejerestance.",
-         [p.pct("payment_sufficient_share", "at_move_in", spor4=True), _danish(norm, 0) + " kr.",
-          p.kr("payment_disposable_median", "at_move_in"), p.pct("payment_sufficient_share", "after_6m", spor4=True),
-          p.pct("payment_sufficient_share", "after_12m", spor4=True), p.kr("payment_disposable_median", "after_12m"),
-          p.pct("income_source_changed_share", spor4=True), p.pct("arrears_share", spor4=True)]),
+         [p.pct("payment_sufficient_share", "at_move_in"), _danish(norm, 0) + " kr.",
+          p.kr("payment_disposable_median", "at_move_in"), p.pct("payment_sufficient_share", "after_6m"),
+          p.pct("payment_sufficient_share", "after_12m"), p.kr("payment_disposable_median", "after_12m"),
+          p.pct("income_source_changed_share"), p.pct("arrears_share")]),
         ("spor 5", "Pilotprojektet har {} udslusningsboliger ad gangen. Flere borgere end {} kan derfor være indstillet "
                    "over tid, når nogle flytter videre; {} er indstillet i alt, {} er flyttet ind.",
          [_danish(places, 0), _danish(places, 0), p.n("pilot_referred"), p.n("pilot_moved_in")]),
@@ -509,9 +508,9 @@ def _sentences(p: _Published, params) -> list[tuple[str, str, list[str]]]:
                 f"{_verdict(share, _wilson(share, base), cti_evaluation)} evalueringernes {_pct(cti_evaluation, 1)}")
     out.append(("spor 4", "Af {} CTI-forløb, der kunne nå at løbe de {} måneder, blev {} gennemført. Ved forløbets "
                           "afslutning boede {} i egen bolig ({}), og 12 måneder senere {}.",
-                [p.n("cti_courses", spor4=True), str(params["evaluations.cti_course_months"]),
-                 p.pct("cti_course_completed_share", spor4=True), p.pct("cti_housed_at_end_share", spor4=True), compared,
-                 p.pct("cti_housed_12m_after_share", spor4=True)]))
+                [p.n("cti_courses"), str(params["evaluations.cti_course_months"]),
+                 p.pct("cti_course_completed_share"), p.pct("cti_housed_at_end_share"), compared,
+                 p.pct("cti_housed_12m_after_share")]))
     if p.value("subsidy_tenants") == 0:
         out.append(("spor 4", "Ordningen med midlertidigt statsligt huslejetilskud kan bruges fra "
                               f"{_da_date(params['state_subsidy.usable_from'])};", []))
@@ -575,9 +574,11 @@ def _track_sentences(p: _Published, params) -> dict[int, str]:
 def _cell_expected(p: _Published, params, status: dict, names: dict[str, str], caption: str, header: str,
                    label: str) -> str | None:
     """What a memo table's cell must print, from its caption, column header and row label; None: not mapped."""
-    from analysis.indicators.views import DISCHARGE_DA, METHOD_DA, RENT_BAND_DA
-    from analysis.report.overview import KEY_FIGURES
-    from analysis.report.spor4 import METHOD_LABELS
+    from analysis.report.memo.spor1 import RENT_BAND_DA
+    from analysis.report.memo.spor3 import METHOD_DA
+    from analysis.report.memo.spor5 import DISCHARGE_DA
+    from analysis.report.memo.overview import KEY_FIGURES
+    from analysis.report.memo.spor4 import METHOD_LABELS
 
     month, before, year_ago = _da_period(MONTH), _da_period(_MONTH_M1), _da_period(_MONTH_M12)
     if caption.startswith("Nøgletal for"):
@@ -611,14 +612,14 @@ def _cell_expected(p: _Published, params, status: dict, names: dict[str, str], c
     if caption.startswith("Andel der stadig bor i boligen"):
         m = {lab: m for m, lab in METHOD_LABELS.items()}[label]
         lo, hi = p.value("housing_retention_12m_lower", m), p.value("housing_retention_12m_upper", m)
-        twelve = p.pct("housing_retention_12m", m, spor4=True)
+        twelve = p.pct("housing_retention_12m", m)
         if p.value("housing_retention_12m", m) is not None and lo is not None and hi is not None:
             twelve += f" ({_pct(lo)}–{_pct(hi)})"
         evaluations = params["evaluations.housed_share"]
-        return {"Lejemål": p.n("housing_retention_tenancies", m, spor4=True),
-                "6 mdr.": p.pct("housing_retention_6m", m, spor4=True), "12 mdr. (95 %-interval)": twelve,
-                "24 mdr.": p.pct("housing_retention_24m", m, spor4=True),
-                "Fulgt 12 mdr.": p.n("housing_retention_at_risk_12m", m, spor4=True),
+        return {"Lejemål": p.n("housing_retention_tenancies", m),
+                "6 mdr.": p.pct("housing_retention_6m", m), "12 mdr. (95 %-interval)": twelve,
+                "24 mdr.": p.pct("housing_retention_24m", m),
+                "Fulgt 12 mdr.": p.n("housing_retention_at_risk_12m", m),
                 "Evaluering": _pct(float(evaluations[m]), 1) if m in evaluations else "–"}.get(header)
     if caption.startswith("Udskrivningsgrunde:"):
         c = {lab: c for c, lab in DISCHARGE_DA.items()}[label]
@@ -740,14 +741,14 @@ def memo_number_check(folder: Path, status: dict, names: dict[str, str]) -> tupl
                 checked += 1
                 if " ".join(printed.split()) != expected:
                     wrong.append(f"{where}: {template!r} printed {printed!r}, the published table says {expected!r}")
-    from analysis.report.spor4 import METHOD_LABELS
+    from analysis.report.memo.spor4 import METHOD_LABELS
 
     for km in re.finditer(r"Efter 12 måneder: ([^.|]*)\.", alt_text):  # the survival chart: one share per curve
         alt_spans.append(km.span())
         for label, method in sorted(((lab, m) for m, lab in METHOD_LABELS.items()), key=lambda x: -len(x[0])):
             for m in re.finditer(rf"(?:^|, ){re.escape(label)} ([^,]+)", km.group(1)):
                 checked += 1
-                if m.group(1) != p.pct("housing_retention_12m", method, spor4=True):
+                if m.group(1) != p.pct("housing_retention_12m", method):
                     wrong.append(f"alt: {label} after 12 months printed {m.group(1)!r}")
     accuracy = re.search(r"Prøvet bagud på .*?\. Altså [^.]*\.", text)
     if accuracy:
