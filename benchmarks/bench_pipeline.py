@@ -52,7 +52,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from analysis.pipeline import STEPS, PipelineError, RunConfig, Runner, Step
+from analysis.pipeline.errors import PipelineError
+from analysis.pipeline.run import RunConfig, Runner
+from analysis.pipeline.steps import STEPS, Step
 from results_file import RESULTS, record
 
 HERE = Path(__file__).resolve().parent

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.pipeline import RunConfig, Runner
+from analysis.pipeline.run import RunConfig, Runner
 from analysis.report.render import check_html
 from analysis.synthetic import generate
 

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import subsidy as s
+from analysis.retention import subsidy as s
 from analysis.params import load_params
 
 P = load_params()

@@ -1,4 +1,4 @@
-"""analysis.survival against hand-computed answers and against lifelines, the reference it replaces at run time."""
+"""analysis.retention.survival against hand-computed answers and against lifelines, the reference it replaces at run time."""
 from __future__ import annotations
 
 import math
@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from lifelines import KaplanMeierFitter
 from lifelines.statistics import multivariate_logrank_test
 
-from analysis import retention as r
-from analysis import survival as sv
+from analysis.retention import retention as r
+from analysis.retention import survival as sv
 
 Z = 1.959963984540054
 
