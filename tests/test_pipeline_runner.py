@@ -23,6 +23,7 @@ import nbformat
 import papermill
 import pytest
 
+from analysis import cpr
 from analysis.pipeline import publish as pipeline_publish
 from analysis.pipeline import run as pipeline_run
 from analysis.pipeline.errors import (
@@ -246,6 +247,43 @@ def test_unchanged_outputs_stop_the_rerun_from_spreading(proj, markers):
     result = run_fake(proj)
     assert statuses(result) == {"ingest": "reused", "left": "ran", "right": "reused", "report": "reused"}
     assert result.steps[1].reason == "inputs changed: notebook" and not result.published_now
+
+
+# A step's kernel warns about a person: the warning must reach the run log and the summary, the number masked.
+_WARNING_CELL = (
+    'import logging, warnings\n'
+    'warnings.warn("2 tenancies without a move-in date (one is 800880-2020)")\n'
+    'logging.getLogger("analysis.clean").warning("status file of 2023-01 used for 80 08 80 2020")'
+)
+
+
+def _add_warning_cell(proj: Path, step: str) -> None:
+    """The warning cell right after the parameters, so a step made to fail (FAKE_FAIL) warns first."""
+    nb = nbformat.read(proj / "notebooks" / f"{step}.ipynb", as_version=4)
+    nb.cells.insert(1, nbformat.v4.new_code_cell(_WARNING_CELL))
+    nbformat.write(nb, proj / "notebooks" / f"{step}.ipynb")
+
+
+def test_warnings_inside_a_step_reach_the_log_and_the_summary(proj, markers):
+    _add_warning_cell(proj, "left")
+    result = run_fake(proj)
+    expected = ["step left: UserWarning: 2 tenancies without a move-in date (one is <cpr>)",
+                "step left: status file of 2023-01 used for <cpr>"]
+    assert [w for w in result.warnings if w.startswith("step ")] == expected
+    log_text = result.log_file.read_text(encoding="utf-8")
+    assert all(f"WARNING analysis.pipeline.run: {w}" in log_text for w in expected)
+    assert all(f"  - {w}" in result.summary for w in expected)
+    assert not cpr.contains(log_text) and not cpr.contains(result.summary)
+
+
+def test_warnings_of_a_failing_step_reach_the_failure_summary(proj, markers, monkeypatch):
+    _add_warning_cell(proj, "right")
+    monkeypatch.setenv("FAKE_FAIL", "right")
+    with pytest.raises(PipelineError) as failed:
+        run_fake(proj)
+    assert "  - step right: UserWarning: 2 tenancies without a move-in date (one is <cpr>)" in failed.value.summary
+    assert not cpr.contains(failed.value.summary)
+    assert not any(cpr.contains(f.read_text(encoding="utf-8")) for f in (proj / "logs").glob("*.log"))
 
 
 def test_code_and_parameter_changes_are_named(proj, markers, monkeypatch):

@@ -227,12 +227,16 @@ class Runner:
         work = self.build / "work" / step.name
         work.mkdir(parents=True, exist_ok=True)
         executed = work / f"{step.name}.ipynb"
+        executed.unlink(missing_ok=True)  # so that only this execution's warnings are read back
         try:
             notebook_run.execute(self.root / step.notebook, executed, self._nb_parameters(), work,
                                  report=step.report is not None)
         except notebook_run.PapermillExecutionError as exc:
             raise kernel_failure(exc.ename)(f"step '{step.name}' failed in {step.notebook}: {exc.ename}: {exc.evalue} "
                                             f"(executed notebook: {executed})") from None
+        finally:  # the kernel's warnings, also those it gave before failing, reach the run log and the summary
+            for warning in notebook_run.kernel_warnings(executed):
+                log.warning("step %s: %s", step.name, warning)
         if step.report:
             self._render(step, executed)
         if step.patterns and not self.keys.outputs(step):
@@ -320,14 +324,14 @@ class Runner:
 
 
 class _Warnings(logging.Handler):
-    """Keeps the run's warnings for the summary e-mail."""
+    """Keeps the run's warnings for the summary e-mail, CPR-shaped numbers masked as in the log file."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        self.messages.append(cpr.mask(record.getMessage()))
 
 
 @contextmanager
