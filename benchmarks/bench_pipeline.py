@@ -117,7 +117,7 @@ def floor_steps() -> tuple[Step, ...]:
     def needs(step: Step) -> tuple[str, ...]:
         return tuple(dict.fromkeys(n for need in step.needs for n in inline.get(need, (need,))))
 
-    return tuple(dataclasses.replace(s, notebook=f"floor/{s.name}.ipynb", needs=needs(s), outputs=())
+    return tuple(dataclasses.replace(s, notebook=f"floor/{s.name}.ipynb", needs=needs(s), outputs=(), indicators=False)
                  for s in STEPS if s.notebook)
 
 
