@@ -44,7 +44,6 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import time
@@ -52,7 +51,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from analysis.pipeline import STEPS, PipelineError, RunConfig, Runner, Step
+from analysis.pipeline.errors import PipelineError
+from analysis.pipeline.run import RunConfig, Runner
+from analysis.pipeline.steps import STEPS, Step
 from results_file import RESULTS, record
 
 HERE = Path(__file__).resolve().parent
@@ -115,7 +116,7 @@ def floor_steps() -> tuple[Step, ...]:
     def needs(step: Step) -> tuple[str, ...]:
         return tuple(dict.fromkeys(n for need in step.needs for n in inline.get(need, (need,))))
 
-    return tuple(dataclasses.replace(s, notebook=f"floor/{s.name}.ipynb", needs=needs(s), outputs=())
+    return tuple(dataclasses.replace(s, notebook=f"floor/{s.name}.ipynb", needs=needs(s), outputs=(), indicators=False)
                  for s in STEPS if s.notebook)
 
 

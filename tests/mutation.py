@@ -5,8 +5,8 @@ Each module runs in its own scratch copy (``build/mutation/<module>/``: src, tes
 scores and runs only the tests that own those rules. mutmut forks one worker per mutant from a process
 that has imported everything already, and runs only the tests that reach the mutated function.
 
-Where a file holds much more than the rule under test (``pipeline.py``: the step graph, caching and the
-run as well as publishing), only the listed functions are mutated: the others get mutmut's
+Where a file holds much more than the rule under test (``pipeline/files.py``: time stamps and the share-copy
+seam as well as the writes publishing relies on), only the listed functions are mutated: the others get mutmut's
 ``# pragma: no mutate block`` in the scratch copy, never in the source.
 
 Usage: ``python -m tests.mutation [module ...] [--jobs N]``; without modules, all of them.
@@ -51,16 +51,16 @@ MODULES: dict[str, Module] = {
     "episodes": Module(("src/analysis/clean/episodes.py", "src/analysis/clean/cut.py"),
                        ("tests/test_clean_episodes.py",)),
     "suppression": Module(("src/analysis/base/suppression.py",), ("tests/test_report_suppression.py",)),
-    "survival": Module(("src/analysis/survival.py",), (
+    "survival": Module(("src/analysis/retention/survival.py",), (
         "tests/test_survival.py", "tests/test_retention.py::test_at_risk_counts_ties_nan_and_empty",
         "tests/test_retention.py::test_at_risk_counts_equal_the_naive_count")),  # at_risk_counts' own tests
-    "payment": Module(("src/analysis/payment.py",), ("tests/test_payment.py",)),
+    "payment": Module(("src/analysis/retention/payment.py",), ("tests/test_payment.py",)),
     "backtest": Module(("src/analysis/forecast/backtest.py",), ("tests/test_forecast_series.py",
                                                                "tests/test_forecast_accuracy.py"),
                        ("littles_law", "mase_scale", "rolling_backtest", "default_origins")),
-    "publish": Module(("src/analysis/pipeline.py",), ("tests/test_publish.py",),
-                      ("_fsync_folder", "_fsync_dir", "_write_json_atomic", "_published_files", "_publish", "_sweep",
-                       "_copy_to_share", "_current_published_key")),
+    "publish": Module(("src/analysis/pipeline/publish.py", "src/analysis/pipeline/files.py"), ("tests/test_publish.py",),
+                      ("fsync_folder", "fsync_dir", "write_json_atomic", "published_files", "publish", "_sweep",
+                       "copy_to_share", "current_key")),
 }
 STATUS = re.compile(r"^\s+(\S+): (.+)$")
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.costs import cost_table, day_limits, limit_on, reimbursed_nights, shelter_nights
+from analysis.forecast.costs import cost_table, day_limits, limit_on, reimbursed_nights, shelter_nights
 from analysis.params import load_params
 
 P = load_params()

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from analysis.cli import build_parser
-from analysis.pipeline import EXIT_CODES
+from analysis.pipeline.errors import EXIT_CODES
 
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY = REPO / "deploy"

@@ -7,7 +7,6 @@ run wrote, and the memo renders in a real browser without network requests.
 """
 from __future__ import annotations
 
-import io
 import json
 import re
 import zipfile
@@ -16,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.pipeline import RunConfig, Runner
+from analysis.pipeline.run import RunConfig, Runner
 from analysis.report.render import check_html
 from analysis.synthetic import generate
 

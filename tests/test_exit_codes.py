@@ -1,6 +1,6 @@
 """Every failure has its row in the exit-code table, one line on stderr naming the file, and no traceback.
 
-The table lives once, in ``analysis.pipeline.EXIT_CODES``; the README, docs/scheduling.md and
+The table lives once, in ``analysis.pipeline.errors.EXIT_CODES``; the README, docs/scheduling.md and
 ``python -m analysis exit-codes`` must say exactly the same.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from analysis.cli import main
-from analysis.pipeline import EXIT_CODES, exit_code_for
+from analysis.pipeline.errors import EXIT_CODES, exit_code_for
 from tests.fixtures.raw import delivery
 
 ROOT = Path(__file__).resolve().parents[1]

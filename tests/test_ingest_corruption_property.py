@@ -25,7 +25,7 @@ from analysis.ingest.reading import read_extract
 from analysis.ingest.rules import check_extract
 from analysis.ingest.schemas import EXTRACTS
 from analysis.ingest.state import compare, row_fingerprints
-from analysis.pipeline import EXIT_CODES, exit_code_for
+from analysis.pipeline.errors import EXIT_CODES, exit_code_for
 
 SPEC = EXTRACTS["ophold"]
 EXTRACT_DATE = pd.Timestamp("2023-04-03")

@@ -14,11 +14,9 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("analysis", "analysis.base", "analysis.months", "analysis.cpr", "analysis.params",
-              "analysis.fingerprint")),
+              "analysis.fingerprint", "analysis.failures")),
     ("reading", ("analysis.ingest", "analysis.clean", "analysis.context")),
-    ("domain", ("analysis.indicators", "analysis.forecast", "analysis.synthetic",
-                "analysis.survival", "analysis.retention", "analysis.payment", "analysis.subsidy",
-                "analysis.costs")),
+    ("domain", ("analysis.indicators", "analysis.forecast", "analysis.retention", "analysis.synthetic")),
     ("presentation", ("analysis.report",)),
     ("running", ("analysis.pipeline", "analysis.notebook_run", "analysis.cli", "analysis.__main__")),
 )

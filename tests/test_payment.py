@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis import payment as pay
+from analysis.retention import payment as pay
 from analysis.params import load_params
 
 P = load_params()

@@ -23,11 +23,16 @@ import nbformat
 import papermill
 import pytest
 
-from analysis import pipeline
-from analysis.pipeline import (
-    BadData, ConfigurationError, MissingExtract, PipelineError, RunConfig, RunLocked, Runner, RunResult, ShareStale, Step,
-    StepResult, StorageFailure, file_lock,
+from analysis import cpr
+from analysis.pipeline import publish as pipeline_publish
+from analysis.pipeline import run as pipeline_run
+from analysis.pipeline.errors import (
+    EXIT_CODES, BadData, ConfigurationError, MissingExtract, PipelineError, RenderFailure, RunLocked, ShareStale,
+    StorageFailure,
 )
+from analysis.pipeline.run import RunConfig, Runner, RunResult
+from analysis.pipeline.schedule import file_lock
+from analysis.pipeline.steps import Step, StepResult
 from analysis.report import render
 
 MONTH = "2023-02"
@@ -215,7 +220,7 @@ def test_parallel_steps_never_lose_each_others_manifest_record(proj):
     """Regression: steps finishing at once used to overwrite each other's manifest entry."""
     runner = Runner(fake_config(proj), root=proj, steps=FAKE_STEPS, required_extracts=())
     names = [f"s{i}" for i in range(40)]
-    threads = [threading.Thread(target=runner._record, args=(StepResult(n, "ran", "x", n, 0.0, {}), "month"))
+    threads = [threading.Thread(target=runner.manifest.record, args=(StepResult(n, "ran", "x", n, 0.0, {}), "month"))
                for n in names]
     for t in threads:
         t.start()
@@ -244,8 +249,45 @@ def test_unchanged_outputs_stop_the_rerun_from_spreading(proj, markers):
     assert result.steps[1].reason == "inputs changed: notebook" and not result.published_now
 
 
+# A step's kernel warns about a person: the warning must reach the run log and the summary, the number masked.
+_WARNING_CELL = (
+    'import logging, warnings\n'
+    'warnings.warn("2 tenancies without a move-in date (one is 800880-2020)")\n'
+    'logging.getLogger("analysis.clean").warning("status file of 2023-01 used for 80 08 80 2020")'
+)
+
+
+def _add_warning_cell(proj: Path, step: str) -> None:
+    """The warning cell right after the parameters, so a step made to fail (FAKE_FAIL) warns first."""
+    nb = nbformat.read(proj / "notebooks" / f"{step}.ipynb", as_version=4)
+    nb.cells.insert(1, nbformat.v4.new_code_cell(_WARNING_CELL))
+    nbformat.write(nb, proj / "notebooks" / f"{step}.ipynb")
+
+
+def test_warnings_inside_a_step_reach_the_log_and_the_summary(proj, markers):
+    _add_warning_cell(proj, "left")
+    result = run_fake(proj)
+    expected = ["step left: UserWarning: 2 tenancies without a move-in date (one is <cpr>)",
+                "step left: status file of 2023-01 used for <cpr>"]
+    assert [w for w in result.warnings if w.startswith("step ")] == expected
+    log_text = result.log_file.read_text(encoding="utf-8")
+    assert all(f"WARNING analysis.pipeline.run: {w}" in log_text for w in expected)
+    assert all(f"  - {w}" in result.summary for w in expected)
+    assert not cpr.contains(log_text) and not cpr.contains(result.summary)
+
+
+def test_warnings_of_a_failing_step_reach_the_failure_summary(proj, markers, monkeypatch):
+    _add_warning_cell(proj, "right")
+    monkeypatch.setenv("FAKE_FAIL", "right")
+    with pytest.raises(PipelineError) as failed:
+        run_fake(proj)
+    assert "  - step right: UserWarning: 2 tenancies without a move-in date (one is <cpr>)" in failed.value.summary
+    assert not cpr.contains(failed.value.summary)
+    assert not any(cpr.contains(f.read_text(encoding="utf-8")) for f in (proj / "logs").glob("*.log"))
+
+
 def test_code_and_parameter_changes_are_named(proj, markers, monkeypatch):
-    monkeypatch.setattr(pipeline, "code_version", lambda: "0.1.0+edited")
+    monkeypatch.setattr(pipeline_run, "code_version", lambda: "0.1.0+edited")
     result = run_fake(proj, param_overrides=["disclosure.min_count=9"])
     reasons = {s.name: s.reason for s in result.steps}
     assert reasons["ingest"] == "inputs changed: code"  # the extract's processing takes no parameters
@@ -271,7 +313,7 @@ def test_the_longest_chain_starts_first(proj, monkeypatch):
     """With one free worker, the step heading the longest chain (by the last run's timings) goes first."""
     runner = Runner(fake_config(proj, jobs=1), root=proj, steps=FAKE_STEPS, required_extracts=())
     last_seconds = {"ingest": 2.0, "left": 1.0, "right": 9.0, "report": 0.5}
-    monkeypatch.setattr(runner, "_recorded", lambda step: {"seconds": last_seconds[step.name]})
+    monkeypatch.setattr(runner.manifest, "recorded", lambda step: {"seconds": last_seconds[step.name]})
     order: list[str] = []
 
     def run_step(step: Step) -> StepResult:
@@ -359,7 +401,7 @@ def test_interrupted_publish_is_invisible_and_swept_next_time(proj, markers, mon
     def die(folder: Path) -> None:
         raise Killed
 
-    monkeypatch.setattr(pipeline, "_fsync_folder", die)
+    monkeypatch.setattr(pipeline_publish, "fsync_folder", die)
     with pytest.raises(Killed):
         run_fake(proj)
     assert link_target(proj) == before
@@ -454,7 +496,7 @@ def test_unwritable_share_is_its_own_exit_code_and_the_local_publish_stands(proj
     assert str(blocked / MONTH) in info.value.summary and "Traceback" not in info.value.summary
     assert_complete(link_target(proj))
     assert "delayed" in (link_target(proj) / "fake.html").read_text()  # published locally all the same
-    assert pipeline.EXIT_CODES[8].startswith("share stale")
+    assert EXIT_CODES[8].startswith("share stale")
 
 
 class Killed(BaseException):
@@ -477,9 +519,9 @@ def test_share_copy_killed_at_every_file_shows_one_whole_version(proj, markers, 
         shutil.copyfile(source, target)
         copied.append(target.name)
 
-    monkeypatch.setattr(pipeline, "_share_copy", copy_then_die)
+    monkeypatch.setattr(pipeline_publish, "share_copy", copy_then_die)
     if files == 2:  # both files copied: die before the switch instead
-        monkeypatch.setattr(pipeline.Runner, "_switch_share", lambda *a: (_ for _ in ()).throw(Killed()))
+        monkeypatch.setattr(pipeline_publish.Publisher, "_switch_share", lambda *a: (_ for _ in ()).throw(Killed()))
     with pytest.raises(Killed):
         run_fake(proj, publish_dir=share)
     assert share_state(share) == old
@@ -511,10 +553,10 @@ def test_share_without_symlinks_switches_by_renames_and_survives_a_kill_between_
             raise Killed
         real_replace(src, dst)
 
-    monkeypatch.setattr(pipeline.os, "replace", die_on_second_rename)
+    monkeypatch.setattr(pipeline_publish.os, "replace", die_on_second_rename)
     with pytest.raises(Killed):
         run_fake(proj, publish_dir=share)
-    monkeypatch.setattr(pipeline.os, "replace", real_replace)
+    monkeypatch.setattr(pipeline_publish.os, "replace", real_replace)
     assert not (share / MONTH).exists()  # the documented moment: absent, never mixed
     run_fake(proj, publish_dir=share)
     new = share_state(share)
@@ -528,7 +570,7 @@ def test_full_reports_disk_is_a_storage_failure_and_the_previous_version_stands(
     def full(folder):  # the disk fills while the new version is flushed
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(pipeline, "_fsync_folder", full)
+    monkeypatch.setattr(pipeline_publish, "fsync_folder", full)
     with pytest.raises(StorageFailure) as info:
         run_fake(proj)
     assert info.value.exit_code == 9 and "No space left on device" in str(info.value)
@@ -565,7 +607,7 @@ def test_report_steps_render_publish_and_fail_safely(proj, markers, monkeypatch)
         raise render.RenderError("pandoc failed (exit 1)")
 
     monkeypatch.setattr(render, "render_report", broken)
-    with pytest.raises(pipeline.RenderFailure) as info:
+    with pytest.raises(RenderFailure) as info:
         run_fake(proj, steps=steps, only=["memo"])
     assert info.value.exit_code == 5 and link_target(proj) == published
 
@@ -576,9 +618,9 @@ def test_report_steps_render_publish_and_fail_safely(proj, markers, monkeypatch)
 _DRIVER = """import sys
 from pathlib import Path
 sys.path.insert(0, {repo!r})
-from analysis import pipeline
+from analysis.pipeline import run
 from tests.test_pipeline_runner import run_fake
-pipeline.code_version = lambda: {code!r}
+run.code_version = lambda: {code!r}
 run_fake(Path(sys.argv[1]), force=True)
 """
 
@@ -611,7 +653,7 @@ def test_killed_run_never_publishes_and_the_rerun_matches_a_clean_run(proj, mark
     clean_outputs, good = outputs_of(proj), link_target(proj)
     good_files = {p.name: p.read_bytes() for p in good.iterdir()}
     driver = proj.parent / "driver.py"
-    driver.write_text(_DRIVER.format(repo=str(REPO), code=pipeline.code_version()))
+    driver.write_text(_DRIVER.format(repo=str(REPO), code=pipeline_run.code_version()))
     env = os.environ | {"FAKE_VICTIM": victim}
     proc = subprocess.Popen([sys.executable, str(driver), str(proj)], env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -20,8 +20,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from analysis import pipeline
-from analysis.pipeline import Runner, StepResult
+from analysis.pipeline import publish as pipeline_publish
+from analysis.pipeline.files import write_json_atomic
+from analysis.pipeline.run import Runner
+from analysis.pipeline.steps import StepResult
 from tests.test_pipeline_runner import FAKE_STEPS, MONTH, fake_config, make_project
 
 PUBLISHED = ["fake.html", "indicators.csv", "indicators.parquet", "manifest.json", "status_memo.docx"]
@@ -66,7 +68,7 @@ def published_version(folder: Path) -> int:
 def test_only_the_suppressed_table_and_the_reports_are_published(runner):
     files = stage_version(runner, 1)
     (runner.build / "out" / "stale.html").write_text("left over from an earlier run")
-    link = runner._publish(files)
+    link = runner.publisher.publish(files)
     assert link == runner.reports / MONTH and link.is_symlink()
     assert not os.path.isabs(os.readlink(link))  # relative: the reports folder can be moved or mounted elsewhere
     assert published_version(link) == 1
@@ -88,15 +90,15 @@ def test_published_files_come_from_the_recorded_outputs_only(runner):
     runner.results["assemble"] = StepResult("assemble", "ran", "first run", "k", 0.0, {
         rel(runner.build / "indicators" / "published.parquet"): "d",
         rel(runner.build / "indicators" / "unsuppressed.parquet"): "e"})
-    assert runner._published_files() == {runner.build / "out" / "fake.html": "a",
+    assert runner.publisher.published_files(runner.results) == {runner.build / "out" / "fake.html": "a",
                                          runner.build / "out" / "status_memo.docx": "f",
                                          runner.build / "indicators" / "published.parquet": "d"}
 
 
 def test_each_publish_is_a_new_version_and_earlier_ones_stay(runner, monkeypatch):
-    monkeypatch.setattr(pipeline, "_utc_stamp", lambda: "20230306T060000Z")  # three publishes in one second
+    monkeypatch.setattr(pipeline_publish, "utc_stamp", lambda: "20230306T060000Z")  # three publishes in one second
     for version in (1, 2, 3):
-        runner._publish(stage_version(runner, version))
+        runner.publisher.publish(stage_version(runner, version))
     versions = runner.reports / ".versions" / MONTH
     names = sorted(p.name for p in versions.iterdir())
     assert names == ["20230306T060000Z", "20230306T060000Z-1", "20230306T060000Z-2"]
@@ -107,12 +109,12 @@ def test_each_publish_is_a_new_version_and_earlier_ones_stay(runner, monkeypatch
 
 
 def test_leftovers_of_an_interrupted_publish_are_swept(runner):
-    runner._publish(stage_version(runner, 1))
+    runner.publisher.publish(stage_version(runner, 1))
     versions = runner.reports / ".versions" / MONTH
     (versions / ".staging-20230101T000000Z" / "sub").mkdir(parents=True)
     (runner.reports / f".{MONTH}.link999").symlink_to("nowhere")
     (runner.reports / ".2023-01.link999").symlink_to("nowhere")  # another month's publish: not ours to sweep
-    runner._publish(stage_version(runner, 2))
+    runner.publisher.publish(stage_version(runner, 2))
     assert not list(versions.glob(".staging-*"))
     assert not (runner.reports / f".{MONTH}.link999").is_symlink()
     assert (runner.reports / ".2023-01.link999").is_symlink()
@@ -122,30 +124,30 @@ def test_leftovers_of_an_interrupted_publish_are_swept(runner):
 def test_a_plain_folder_in_the_way_is_archived(runner):
     (runner.reports / MONTH).mkdir(parents=True)
     (runner.reports / MONTH / "hand-made.html").write_text("an analyst's copy")
-    runner._publish(stage_version(runner, 1))
+    runner.publisher.publish(stage_version(runner, 1))
     archived = list((runner.reports / ".versions" / MONTH).glob("archived-*"))
     assert [(a / "hand-made.html").read_text() for a in archived] == ["an analyst's copy"]
     assert published_version(runner.reports / MONTH) == 1
 
 
 def test_the_current_key_is_read_from_the_published_manifest(runner):
-    assert runner._current_published_key() is None
-    runner._publish(stage_version(runner, 4))
-    assert runner._current_published_key() == "v4"
+    assert runner.publisher.current_key() is None
+    runner.publisher.publish(stage_version(runner, 4))
+    assert runner.publisher.current_key() == "v4"
 
 
 def test_the_share_copy_is_whole_and_repaired(runner, tmp_path, caplog):
     caplog.set_level("INFO", logger="analysis.pipeline")
     runner.share = tmp_path / "share"
-    link = runner._publish(stage_version(runner, 1))
-    target = runner._copy_to_share(link.resolve(), "v1")
+    link = runner.publisher.publish(stage_version(runner, 1))
+    target = runner.publisher.copy_to_share(runner.share, link.resolve(), "v1")
     assert [r.getMessage() for r in caplog.records] == [f"copied the reports to {target}"]
     assert target == runner.share / MONTH and published_version(target) == 1
     (target / "fake.html").write_text("changed by hand")
-    assert runner._copy_to_share(link.resolve(), "v1") == target  # the manifest says it is current: left alone
+    assert runner.publisher.copy_to_share(runner.share, link.resolve(), "v1") == target  # the manifest says it is current: left alone
     assert (target / "fake.html").read_text() == "changed by hand"
-    link = runner._publish(stage_version(runner, 2))
-    runner._copy_to_share(link.resolve(), "v2")
+    link = runner.publisher.publish(stage_version(runner, 2))
+    runner.publisher.copy_to_share(runner.share, link.resolve(), "v2")
     assert published_version(target) == 2 and not list(target.glob(".*"))
 
 
@@ -153,28 +155,28 @@ def test_the_share_keeps_its_versions_hidden_and_a_second_copy_in_one_second_get
                                                                                               monkeypatch):
     """``<share>/.versions/<M>/<stamp>`` as in ``reports/``; a copy in the same second as the one shown is
     ``<stamp>-1``, and the version no longer shown is swept."""
-    monkeypatch.setattr(pipeline, "_utc_stamp", lambda: "20230306T060000Z")
-    runner.share = tmp_path / "share"
-    target = runner._copy_to_share(runner._publish(stage_version(runner, 1)).resolve(), "v1")
-    versions = runner.share / ".versions" / MONTH
+    monkeypatch.setattr(pipeline_publish, "utc_stamp", lambda: "20230306T060000Z")
+    share, publisher = tmp_path / "share", runner.publisher
+    target = publisher.copy_to_share(share, publisher.publish(stage_version(runner, 1)).resolve(), "v1")
+    versions = share / ".versions" / MONTH
     assert target.resolve() == (versions / "20230306T060000Z").resolve()
-    runner._copy_to_share(runner._publish(stage_version(runner, 2)).resolve(), "v2")
+    publisher.copy_to_share(share, publisher.publish(stage_version(runner, 2)).resolve(), "v2")
     assert [p.name for p in versions.iterdir()] == ["20230306T060000Z-1"]
     assert target.resolve() == (versions / "20230306T060000Z-1").resolve() and published_version(target) == 2
-    assert sorted(p.name for p in runner.share.iterdir()) == [".versions", MONTH]
+    assert sorted(p.name for p in share.iterdir()) == [".versions", MONTH]
 
 
 def test_the_share_manifest_is_copied_last_and_the_month_switched_after(runner, tmp_path, monkeypatch):
     """A copy cut short never carries the new manifest (so the next run sees it is not current), and the
     share's month is switched only once every file is in the staged version."""
     runner.share = tmp_path / "share"
-    link = runner._publish(stage_version(runner, 1))
+    link = runner.publisher.publish(stage_version(runner, 1))
     order: list[str] = []
-    real_copy, real_replace = pipeline._share_copy, os.replace
-    monkeypatch.setattr(pipeline, "_share_copy", lambda a, b: (order.append(Path(b).name), real_copy(a, b))[1])
-    monkeypatch.setattr(pipeline.os, "replace", lambda a, b: (order.append(f"switch {Path(b).name}"),
+    real_copy, real_replace = pipeline_publish.share_copy, os.replace
+    monkeypatch.setattr(pipeline_publish, "share_copy", lambda a, b: (order.append(Path(b).name), real_copy(a, b))[1])
+    monkeypatch.setattr(pipeline_publish.os, "replace", lambda a, b: (order.append(f"switch {Path(b).name}"),
                                                              real_replace(a, b))[1])
-    runner._copy_to_share(link.resolve(), "v1")
+    runner.publisher.copy_to_share(runner.share, link.resolve(), "v1")
     copies = [name for name in order if not name.startswith("switch ")]
     assert copies[-1] == "manifest.json" and sorted(copies) == PUBLISHED
     assert order[-1] == f"switch {runner.month}" and order.index(f"switch {runner.month}") > order.index("manifest.json")
@@ -185,10 +187,10 @@ def test_files_and_names_reach_the_disk_before_the_swap(runner, monkeypatch):
     fsynced before the folder is renamed into place, and the reports folder after the link is swapped."""
     events: list[tuple[str, str]] = []
     real_fsync, real_replace = os.fsync, os.replace
-    monkeypatch.setattr(pipeline.os, "fsync", lambda fd: (events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}"))),
+    monkeypatch.setattr(pipeline_publish.os, "fsync", lambda fd: (events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}"))),
                                                          real_fsync(fd))[1])
-    monkeypatch.setattr(pipeline.os, "replace", lambda a, b: (events.append(("replace", str(b))), real_replace(a, b))[1])
-    link = runner._publish(stage_version(runner, 1))
+    monkeypatch.setattr(pipeline_publish.os, "replace", lambda a, b: (events.append(("replace", str(b))), real_replace(a, b))[1])
+    link = runner.publisher.publish(stage_version(runner, 1))
     final = link.resolve()
     swap = events.index(("replace", str(final)))
     synced = {Path(path).name for kind, path in events[:swap] if kind == "fsync"}
@@ -199,10 +201,10 @@ def test_files_and_names_reach_the_disk_before_the_swap(runner, monkeypatch):
 
 def test_json_is_written_whole_under_its_name(tmp_path):
     path = tmp_path / "new" / "month" / "manifest.json"  # two folders to make
-    pipeline._write_json_atomic(path, {"b": 1, "a": tmp_path})
+    write_json_atomic(path, {"b": 1, "a": tmp_path})
     assert path.read_text(encoding="utf-8") == '{\n  "a": "%s",\n  "b": 1\n}' % tmp_path
     assert [p.name for p in path.parent.iterdir()] == ["manifest.json"]  # no temporary file left
-    pipeline._write_json_atomic(path, {"c": "æøå"})
+    write_json_atomic(path, {"c": "æøå"})
     assert json.loads(path.read_bytes().decode("utf-8")) == {"c": "æøå"}
 
 
@@ -234,7 +236,7 @@ def _watch(check) -> None:
 
 def test_publish_swap_is_atomic_at_every_step(runner):
     link = runner.reports / MONTH
-    runner._publish(stage_version(runner, 1))
+    runner.publisher.publish(stage_version(runner, 1))
     seen: list[tuple[str, int]] = []
     failures: list[str] = []
 
@@ -248,7 +250,7 @@ def test_publish_swap_is_atomic_at_every_step(runner):
         files = stage_version(runner, version)
         _watch(check)
         try:
-            runner._publish(files)
+            runner.publisher.publish(files)
         finally:
             _observer.clear()
         assert published_version(link) == version
@@ -283,7 +285,7 @@ print(json.dumps({"seen": seen, "problems": problems[:5], "n_problems": len(prob
 
 def test_a_reader_process_polling_during_publishes_never_sees_a_gap_or_a_mix(runner, tmp_path):
     link = runner.reports / MONTH
-    runner._publish(stage_version(runner, 1))
+    runner.publisher.publish(stage_version(runner, 1))
     stop = tmp_path / "stop"
     reader = subprocess.Popen([sys.executable, "-c", _READER, str(link), str(stop)], stdout=subprocess.PIPE, text=True)
     try:
@@ -291,7 +293,7 @@ def test_a_reader_process_polling_during_publishes_never_sees_a_gap_or_a_mix(run
         version = 1
         while version < 40 and time.monotonic() < deadline:  # as many publishes as 3 s allow, at most 39
             version += 1
-            runner._publish(stage_version(runner, version))
+            runner.publisher.publish(stage_version(runner, version))
     finally:
         stop.touch()
         out, _ = reader.communicate(timeout=30)

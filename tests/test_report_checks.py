@@ -66,7 +66,7 @@ def test_only_links_to_sibling_reports_are_allowed(tmp_path: Path, tag: str, ok:
 
 
 def test_sibling_reports_are_the_reports_a_run_publishes():
-    from analysis.pipeline import STEPS
+    from analysis.pipeline.steps import STEPS
     from analysis.report.checks import SIBLING_REPORTS
 
     assert SIBLING_REPORTS == {f"{s.report}.{fmt}" for s in STEPS if s.report for fmt in s.formats}

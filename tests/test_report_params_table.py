@@ -20,7 +20,7 @@ def test_hand_checked_rows_and_override_flag():
     assert _row(df, "Diskretioneringsgrænse") == {
         "Parameter": "Diskretioneringsgrænse", "Værdi": "10", "Enhed": "personer",
         "Bemærkning": "ændret for denne kørsel",
-        "Kilde": "data-contract.md §5: antal på 1–4 personer (og personhændelser) diskretioneres; nul vises. "
+        "Kilde": "docs/data-contract.md §5: antal på 1–4 personer (og personhændelser) diskretioneres; nul vises. "
                  "Almindelig dansk statistisk praksis (Danmarks Statistiks diskretioneringsregler)."}
     assert _row(params_table(load_params()), "Diskretioneringsgrænse")["Værdi"] == "5"
     assert _row(params_table(load_params()), "Diskretioneringsgrænse")["Bemærkning"] == ""

@@ -5,12 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import subsidy as s
+from analysis.retention import subsidy as s
 from analysis.params import load_params
 
 P = load_params()
 
-# Hand-computed full monthly amount (15.000 kr. x index / 12) per calendar year, index from default.yml;
+# Hand-computed full monthly amount (15.000 kr. x index / 12) per calendar year, index from the parameter files (50_payment.yml);
 # after 2026 the index grows 2 % a year from 1,162.
 FULL = {
     2023: 15000 * 1.076 / 12,              # 1.345,00

@@ -1,4 +1,4 @@
-"""analysis.survival against hand-computed answers and against lifelines, the reference it replaces at run time."""
+"""analysis.retention.survival against hand-computed answers and against lifelines, the reference it replaces at run time."""
 from __future__ import annotations
 
 import math
@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from lifelines import KaplanMeierFitter
 from lifelines.statistics import multivariate_logrank_test
 
-from analysis import retention as r
-from analysis import survival as sv
+from analysis.retention import retention as r
+from analysis.retention import survival as sv
 
 Z = 1.959963984540054
 
@@ -178,7 +178,7 @@ def test_logrank_equals_lifelines(sample):
 def test_value_at_an_event_time_includes_that_times_step():
     """Reading the curve at a duration gives the step taken at that duration (by hand: 4 at risk, one dies at 1,
     two of the three left die at 2), just before it the previous step, before the timeline nothing."""
-    from analysis.survival import kaplan_meier
+    from analysis.retention.survival import kaplan_meier
 
     km = kaplan_meier(np.array([1.0, 2.0, 2.0, 3.0]), np.array([1, 1, 1, 0]))
     assert km.value_at(0)[0] == 1.0

@@ -352,7 +352,7 @@ def test_a_cpr_quoted_by_a_failing_cell_is_masked_in_the_executed_notebook(tmp_p
 
 
 def test_a_pipeline_error_never_carries_a_cpr():
-    from analysis.pipeline import BadData
+    from analysis.pipeline.errors import BadData
 
     assert str(BadData("failed: ophold.csv row 2 '200880-2020'")) == "failed: ophold.csv row 2 '<cpr>'"
 

@@ -30,7 +30,8 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from analysis.pipeline import PipelineError, RunConfig, run_month
+    from analysis.pipeline.errors import PipelineError
+    from analysis.pipeline.run import RunConfig, run_month
 
     cfg = RunConfig(
         month=args.month, raw_dir=args.raw_dir, processed_dir=args.processed_dir, build_root=args.build_dir,
@@ -51,7 +52,7 @@ def _one_line(exc: BaseException, code: int) -> str:
     """One line for stderr: our own errors' messages (they name file, row and column, never a cell value), an OS
     error's reason and path; of anything else only its class, since a library's message may quote a cell."""
     from analysis.ingest.errors import IngestError
-    from analysis.pipeline import PipelineError
+    from analysis.pipeline.errors import PipelineError
 
     if isinstance(exc, OSError) and exc.strerror:
         return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
@@ -74,7 +75,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _cmd_exit_codes(_: argparse.Namespace) -> int:
-    from analysis.pipeline import EXIT_CODES
+    from analysis.pipeline.errors import EXIT_CODES
 
     for code, meaning in EXIT_CODES.items():
         print(f"{code}  {meaning}")
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except Exception as exc:  # noqa: BLE001 - every failure ends in the table's exit code and one line, no traceback
-        from analysis.pipeline import EXIT_CODES, exit_code_for
+        from analysis.pipeline.errors import EXIT_CODES, exit_code_for
 
         code = exit_code_for(exc)
         print(f"FAILED (exit {code}, {EXIT_CODES[code].split(':')[0]}): {mask(_one_line(exc, code))}", file=sys.stderr)

@@ -18,6 +18,11 @@ import yaml
 from analysis.months import last_complete_month, parse_month, period_label
 from analysis.params import Params, load_params
 
+# The build folder's indicator files, relative to it; spelled here only (runner, step modules and notebooks use these).
+INDICATOR_FILE = "indicators/{step}.parquet"  # one indicator step's rows, before suppression
+UNSUPPRESSED_TABLE = "indicators/unsuppressed.parquet"  # all steps' rows together, for the analysts
+PUBLISHED_TABLE = "indicators/published.parquet"  # the suppressed table, the only one published
+
 
 def project_root(start: Path | None = None) -> Path:
     """The folder holding pyproject.toml, searched upwards from ``start`` (default: cwd)."""
@@ -32,6 +37,13 @@ def resolve(path: str | Path, root: Path | None = None) -> Path:
     """Absolute path; relative ones are taken from the project root, not the notebook's folder."""
     p = Path(path)
     return p if p.is_absolute() else (root or project_root()) / p
+
+
+def indicator_file(build_dir: Path, step: str) -> Path:
+    """Where indicator step ``step`` writes its rows (its folder created), and where the assemble step reads them."""
+    path = build_dir / INDICATOR_FILE.format(step=step)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def read_extract_date(raw_dir: Path) -> tuple[pd.Timestamp, str]:

@@ -24,14 +24,21 @@ process), and the parent's working directory is never changed.
 A failed notebook's traceback may quote a value from the data; anything in the
 executed notebook shaped like a CPR number is then masked (``analysis.cpr``).
 
+Kernels run with ``log_output=False`` (a step's tables are no business of the
+run log), so what a step's code writes to stderr (``warnings.warn``, a logger's
+warning, which Python prints to stderr when nothing is configured) stays in the
+executed notebook; :func:`kernel_warnings` reads it back for the run log.
+
 Imported only when a notebook step runs: papermill takes over a second to import.
 """
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+import nbformat
 import papermill
 from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 
@@ -39,6 +46,8 @@ from analysis import cpr
 
 ENGINE = "analysis"
 PapermillExecutionError = papermill.PapermillExecutionError
+# ``warnings.warn`` prints "<file>:<line>: <Category>: <message>", then the source line, indented
+_WARNING_LINE = re.compile(r"^\S.*?:\d+: (?P<text>\w*Warning: .*)$")
 
 
 class _FewerSaves(NotebookExecutionManager):
@@ -106,3 +115,23 @@ def execute(notebook: Path, executed: Path, parameters: dict, cwd: Path, report:
             if cpr.contains(text):
                 executed.write_text(cpr.mask(text), encoding="utf-8")
         raise
+
+
+def kernel_warnings(executed: Path) -> list[str]:
+    """The lines a step's code wrote to stderr, one per warning, CPR-shaped numbers masked.
+
+    A ``warnings.warn`` line is shortened to "Category: message" (its file is the kernel's
+    temporary cell file, its echoed source line is dropped); any other line is kept as written.
+    """
+    if not executed.is_file():
+        return []
+    found: list[str] = []
+    for cell in nbformat.read(executed, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") != "stream" or output.get("name") != "stderr":
+                continue
+            for line in output.get("text", "").splitlines():
+                if line.strip() and not line[0].isspace():
+                    match = _WARNING_LINE.match(line)
+                    found.append(cpr.mask(match["text"] if match else line.strip()))
+    return found

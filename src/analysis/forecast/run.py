@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.costs import cost_table, limits_by_month
+from analysis.forecast.costs import cost_table, limits_by_month
 from analysis.forecast.model import Fitted
 from analysis.forecast.scenarios import Scenario, load_scenarios
 from analysis.forecast.simulate import METHODS, Paths, simulate

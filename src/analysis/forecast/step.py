@@ -14,10 +14,11 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import clean
-from analysis.costs import cost_table, history_volumes
+from analysis.context import indicator_file
 from analysis.forecast.accuracy import accuracy_table
 from analysis.forecast.backtest import local_backtest, stock_history
 from analysis.forecast.combined import model_errors, rebase
+from analysis.forecast.costs import cost_table, history_volumes
 from analysis.forecast.crosschecks import littles_law_history, littles_law_scenarios
 from analysis.forecast.flows import history_months, system_flows
 from analysis.forecast.model import Fitted, History, fit_history
@@ -130,10 +131,9 @@ def write_outputs(outputs: ForecastOutputs, build_dir: Path) -> list[Path]:
         path = folder / f"{name}.parquet"
         df.to_parquet(path, index=False)
         written.append(path)
-    ind = build_dir / "indicators"
-    ind.mkdir(parents=True, exist_ok=True)
-    outputs.indicators.to_parquet(ind / "forecast.parquet", index=False)
-    return written + [ind / "forecast.parquet"]
+    rows = indicator_file(build_dir, "forecast")
+    outputs.indicators.to_parquet(rows, index=False)
+    return written + [rows]
 
 
 def read_outputs(build_dir: Path) -> dict[str, pd.DataFrame]:

@@ -1,8 +1,9 @@
 """One indicator table per run: the core builders, then the union of all steps with suppression.
 
 ``build_core_indicators`` is what notebooks/30_indicators.ipynb writes;
-``assemble`` is the pipeline's assemble step. Both check the rows against the
-catalogue, so a figure without a written definition can never be published.
+``assemble`` is the pipeline's assemble step. Every step's rows go through
+``indicator_table``, which checks them against the catalogue, so a figure
+without a written definition can never be published.
 """
 from __future__ import annotations
 
@@ -74,10 +75,19 @@ def build_core_indicators(
 ) -> pd.DataFrame:
     """All indicators of the catalogue's core areas for reference month M, history included, sorted."""
     frames = [build(month_tables, month, params) for build in TABLE_BUILDERS] + [quality_rows.build(quality, month)]
+    return indicator_table(frames, load_catalogue())
+
+
+def indicator_table(frames: list[pd.DataFrame], catalogue: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    """Builders' rows as one table: the table's columns and types, checked against the catalogue, sorted.
+
+    Every indicator step passes its rows through here, so a figure without a catalogue entry fails in the
+    step that computes it, not only when the steps are assembled.
+    """
     out = pd.concat(frames, ignore_index=True)[COLUMNS]
     out["breakdown"] = out["breakdown"].fillna("").astype(str)
     out["value"] = out["value"].astype(float)
-    check_rows(out, load_catalogue())
+    check_rows(out, catalogue)
     return out.sort_values(["indicator", "period", "breakdown"], ignore_index=True)
 
 
@@ -90,11 +100,7 @@ def assemble(
     min_count − 1, ``secondary`` = hidden so a primary cell cannot be recovered by subtraction, ``derived`` = a
     share or median on a small base), so reports can mark ``<5`` only where the count really is small.
     """
-    full = pd.concat([f[COLUMNS] for f in frames], ignore_index=True)
-    full["breakdown"] = full["breakdown"].fillna("").astype(str)
-    full["value"] = full["value"].astype(float)
-    check_rows(full, catalogue)
-    full = full.sort_values(["indicator", "period", "breakdown"], ignore_index=True)
+    full = indicator_table(frames, catalogue)
     min_count = int(params["disclosure.min_count"])
     published = suppress(full, catalogue, min_count)
     kind = full["indicator"].map(lambda i: catalogue[i]["kind"])

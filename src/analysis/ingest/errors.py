@@ -1,17 +1,23 @@
 """Structural ingest failures: the run stops, naming the file (and column) at fault.
 
-Row-level problems never raise; they are quarantined. The class names are
-matched by ``analysis.pipeline`` to choose the scheduler's exit code.
+Row-level problems never raise; they are quarantined. Each class carries the
+scheduler's exit code (``analysis.failures``): bad data (4) unless it says otherwise.
 """
 from __future__ import annotations
 
+from analysis.failures import RunFailure
 
-class IngestError(Exception):
+
+class IngestError(RunFailure):
     """An extract that cannot be ingested as delivered."""
+
+    exit_code = 4
 
 
 class MissingExtractError(IngestError):
     """A required extract file is absent."""
+
+    exit_code = 3
 
 
 class AmbiguousExtractError(IngestError):
@@ -31,7 +37,9 @@ class ReconciliationError(IngestError):
 
 
 class PseudonymKeyError(IngestError):
-    """No usable pseudonymisation key (or one stored inside the project)."""
+    """No usable pseudonymisation key (or one stored inside the project): configuration, not data."""
+
+    exit_code = 2
 
 
 class ExtractTooLargeError(IngestError):

@@ -1,8 +1,13 @@
-"""The parameter file and its loader.
+"""The parameter files and their loader.
 
-Policy figures are data (design decision 9): one versioned YAML file whose leaves
-carry value, unit and source. Runs may override leaves; a typo in an override is
-an error, because a silently ignored override would publish the wrong figures.
+Policy figures are data (design decision 9): versioned YAML files, one per area
+(``NN_<area>.yml`` in this folder; the number orders the parameter tables of the
+reports), whose leaves carry value, unit and source. Every leaf also carries its
+Danish documentation, which the reports print: ``label_da`` and ``source_da``
+are required, ``unit_da`` defaults to ``unit``; ``assumption: true`` marks a
+figure the unit chose without a public source. Runs may override leaves; a typo
+in an override is an error, because a silently ignored override would publish
+the wrong figures.
 """
 from __future__ import annotations
 
@@ -17,7 +22,6 @@ from typing import Any, Iterator, Mapping
 
 import yaml
 
-DEFAULT_FILE = "default.yml"
 
 
 class ParameterError(ValueError):
@@ -130,6 +134,21 @@ def _check_raise_only(base: Param, value: Any) -> None:
             f"{base.unit} (a whole number); {base.source}")
 
 
+def _base_files(path: str | Path | None) -> list[tuple[str, Any]]:
+    """The documented parameter files, in file-name order, each as (name for messages, mapping).
+
+    ``path``: one file or a folder of ``*.yml``; None is this package's own folder, read with
+    libyaml's parser where PyYAML has it (same safe constructor, ~10× faster): every notebook loads it.
+    """
+    if path is None:
+        folder = Path(str(resources.files(__package__)))
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        return [(f"analysis/params/{f.name}", yaml.load(f.read_text(encoding="utf-8"), Loader=loader) or {})  # noqa: S506
+                for f in sorted(folder.glob("*.yml"))]
+    where = Path(path)
+    return [(str(f), _read_yaml(f)) for f in (sorted(where.glob("*.yml")) if where.is_dir() else [where])]
+
+
 def _read_yaml(path: Path) -> Any:
     """A parameter file as a mapping; a missing, unreadable or non-mapping file is a usage error naming it."""
     try:
@@ -151,30 +170,28 @@ def load_params(
     override_files: list[str | Path] | None = None,
     overrides: Mapping[str, Any] | list[str] | None = None,
 ) -> Params:
-    """Load the documented parameter file, then apply override files and ``key=value`` overrides.
+    """Load the documented parameter files, then apply override files and ``key=value`` overrides.
 
-    Every leaf needs ``source``, ``label_da`` and ``source_da`` (``unit_da`` defaults to
-    ``unit``). Overrides replace values only; units, sources and Danish labels stay those
-    of the base file, and the set of overridden keys is kept so reports can flag them.
+    ``path``: a parameter file or folder in place of this package's files. Every leaf needs
+    ``source``, ``label_da`` and ``source_da`` (``unit_da`` defaults to ``unit``), and is defined
+    in one file only. Overrides replace values only; units, sources and Danish labels stay those
+    of the documented files, and the set of overridden keys is kept so reports can flag them.
     """
-    if path is None:
-        # libyaml's parser where PyYAML has it (same safe constructor, ~10× faster): every notebook loads this file
-        base = yaml.load(resources.files(__package__).joinpath(DEFAULT_FILE).read_text(encoding="utf-8"),
-                         Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
-        where = f"analysis/params/{DEFAULT_FILE}"
-    else:
-        base = _read_yaml(Path(path))
-        where = str(path)
     entries: dict[str, Param] = {}
-    for key, leaf in _flatten(base):
-        for field, what in (("source", "source"), ("label_da", "Danish label (label_da)"),
-                            ("source_da", "Danish source (source_da)")):
-            if not str(leaf.get(field) or "").strip():
-                raise ParameterError(f"{where}: parameter '{key}' has no {what}")
-        unit = str(leaf.get("unit", ""))
-        entries[key] = Param(key, leaf["value"], unit, str(leaf["source"]), bool(leaf.get("assumption", False)),
-                             label_da=str(leaf["label_da"]), source_da=str(leaf["source_da"]),
-                             unit_da=str(leaf.get("unit_da") or unit), raise_only=leaf.get("raise_only") is True)
+    origin: dict[str, str] = {}
+    for where, base in _base_files(path):
+        for key, leaf in _flatten(base):
+            if key in entries:
+                raise ParameterError(f"{where}: parameter '{key}' is also defined in {origin[key]}")
+            for field, what in (("source", "source"), ("label_da", "Danish label (label_da)"),
+                                ("source_da", "Danish source (source_da)")):
+                if not str(leaf.get(field) or "").strip():
+                    raise ParameterError(f"{where}: parameter '{key}' has no {what}")
+            unit = str(leaf.get("unit", ""))
+            entries[key] = Param(key, leaf["value"], unit, str(leaf["source"]), bool(leaf.get("assumption", False)),
+                                 label_da=str(leaf["label_da"]), source_da=str(leaf["source_da"]),
+                                 unit_da=str(leaf.get("unit_da") or unit), raise_only=leaf.get("raise_only") is True)
+            origin[key] = where
 
     changes: dict[str, Any] = {}
     for file in override_files or []:

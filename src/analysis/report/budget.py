@@ -18,7 +18,7 @@ import pandas as pd
 from analysis.base import fmt
 from analysis.forecast.scenarios import load_scenarios
 from analysis.report.published import Figures
-from analysis.subsidy import price_index
+from analysis.retention.subsidy import price_index
 
 OUTLOOK_YEARS = 3
 SENSITIVITY = 0.20

@@ -96,7 +96,7 @@ class _Scanner(HTMLParser):
             self.problems.append(f"renderer placeholder {RENDERER_PLACEHOLDER} was not replaced")
 
 
-# The reports a run publishes side by side (analysis.pipeline.STEPS, kept equal by a test).
+# The reports a run publishes side by side (analysis.pipeline.steps.STEPS, kept equal by a test).
 SIBLING_REPORTS = frozenset({"status_memo.html", "status_memo.docx", "capacity_forecast.html", "data_quality.html",
                              "technical_appendix.html"})
 _REFERENCE_ATTRS = _URL_ATTRS | frozenset({"lowsrc", "dynsrc", "archive", "codebase", "classid", "profile", "usemap"})

@@ -20,6 +20,7 @@ import pandas as pd
 import yaml
 
 from analysis import cpr
+from analysis.failures import RunFailure
 from analysis.months import parse_month, period_label
 from analysis.base import escape, fmt
 from analysis.base.suppression import suppressed_mark
@@ -36,8 +37,10 @@ class PlaceholderError(ValueError):
     """A placeholder in a status text that the indicator table cannot fill."""
 
 
-class NarrativeError(ValueError):
-    """A status file the memo must not print: a CPR number, or Markdown outside the allowed subset (exit 4)."""
+class NarrativeError(RunFailure, ValueError):
+    """A status file the memo must not print: a CPR number, or Markdown outside the allowed subset (bad data)."""
+
+    exit_code = 4
 
 
 def resolve_period(text: str, month: pd.Period) -> str:

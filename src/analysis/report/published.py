@@ -17,18 +17,18 @@ import pandas as pd
 
 from analysis.base import fmt
 from analysis.base.suppression import suppressed_mark
+from analysis.context import PUBLISHED_TABLE
 from analysis.indicators.common import cell_value
 from analysis.months import months_back, period_label
 
 NOT_YET = "endnu ikke tilgængelig"
 HISTORY_MONTHS = 24  # the memo's charts show two years
-FILE = Path("indicators") / "published.parquet"  # in the run's build folder, written by the assemble step
 
 
 def load(build_dir: Path) -> pd.DataFrame:
     """The published (suppressed) indicator table; empty when the assemble step has not run, so a
     report then says what is missing instead of failing or inventing figures."""
-    path = build_dir / FILE
+    path = build_dir / PUBLISHED_TABLE
     if path.exists():
         return pd.read_parquet(path)
     return pd.DataFrame(columns=["indicator", "period", "breakdown", "value", "suppressed"])

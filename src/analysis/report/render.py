@@ -34,6 +34,7 @@ import nbformat
 import pypandoc
 import yaml
 
+from analysis.failures import RunFailure
 from analysis.report.checks import check_docx, check_docx_images, check_html, check_html_images
 from analysis.report.colophon import RENDERER_PLACEHOLDER
 from analysis.report.show import FIGURE_DIR, FIGURE_NAME
@@ -64,8 +65,10 @@ _HEADING = re.compile(r"^(#{1,6})\s", re.MULTILINE)
 _RENDER_KEYS = frozenset({"format", "echo", "warning", "jupyter", "execute", "toc"})
 
 
-class RenderError(RuntimeError):
+class RenderError(RunFailure, RuntimeError):
     """A renderer failed, or the notebook asked it for something it may not do; the message says which."""
+
+    exit_code = 5
 
 
 @dataclass(frozen=True)

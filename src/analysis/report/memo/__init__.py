@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.context import RunContext
+from analysis.context import PUBLISHED_TABLE, RunContext
 from analysis.indicators.catalogue import load_catalogue
 from analysis.params import Params
-from analysis.report import narrative, published
+from analysis.report import narrative
 from analysis.report import show as out
 from analysis.report.published import Figures
 
@@ -54,7 +54,7 @@ def of_step(ctx: RunContext, indicators: pd.DataFrame) -> Memo:
 def load(ctx: RunContext) -> Memo:
     """The memo's inputs for the run's reference month: the published table, the status file, the register."""
     min_count = int(ctx.params["disclosure.min_count"])
-    table = pd.read_parquet(ctx.build_dir / published.FILE)  # the memo is never rendered without it
+    table = pd.read_parquet(ctx.build_dir / PUBLISHED_TABLE)  # the memo is never rendered without it
     status, status_month, _ = narrative.load_status(ctx.raw_dir, ctx.month)
     texts = narrative.StatusTexts(status, table, ctx.month, min_count, load_catalogue())
     return Memo(ctx, Figures(table, ctx.month, min_count), texts, status_month,

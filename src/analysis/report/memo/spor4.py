@@ -19,7 +19,7 @@ from analysis.base import fmt
 from analysis.report import show as out
 from analysis.report.memo import Memo
 from analysis.report.published import NOT_YET, Figures
-from analysis.subsidy import scenario_label
+from analysis.retention.subsidy import scenario_label
 
 if TYPE_CHECKING:  # matplotlib only in the functions that draw: the forecast step shows Spor 7 without charts
     from matplotlib.figure import Figure
@@ -285,7 +285,7 @@ def indicator_table(indicators: pd.DataFrame, prefixes: tuple[str, ...]) -> pd.D
 
 
 def schedule_view(yearly: pd.DataFrame) -> pd.DataFrame:
-    """The subsidy per subsidy year (analysis.subsidy.yearly) in Danish."""
+    """The subsidy per subsidy year (analysis.retention.subsidy.yearly) in Danish."""
     return pd.DataFrame({
         "Tilskudsår": yearly["subsidy_year"].map(fmt.number),
         "Første måned": yearly["first_month"].map(fmt.period),
@@ -295,7 +295,7 @@ def schedule_view(yearly: pd.DataFrame) -> pd.DataFrame:
 
 
 def projection_view(projection: pd.DataFrame) -> pd.DataFrame:
-    """The step-down projection (analysis.subsidy.projection) in Danish, one row per year and scenario."""
+    """The step-down projection (analysis.retention.subsidy.projection) in Danish, one row per year and scenario."""
     return pd.DataFrame({
         "År": projection["year"],
         "Realvækst i indkomst": projection["growth"].map(lambda g: fmt.pct(g, 1)),

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.months import month_end, period_label
-from analysis.payment import disposable, sufficient
-from analysis.retention import ALL, indicator_row
+from analysis.retention.payment import disposable, sufficient
+from analysis.retention.retention import ALL, indicator_row
 
 STATE_SCHEME = "midlertidigt_statsligt"
 BASE_YEAR = 2021

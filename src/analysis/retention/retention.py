@@ -20,9 +20,9 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from analysis import survival
 from analysis.months import day_after, month_end, period_label
-from analysis.survival import at_risk_counts
+from analysis.retention import survival
+from analysis.retention.survival import at_risk_counts
 
 METHODS = ("CTI", "ICM", "ACT", "SEL85", "none")
 PATHWAYS = ("shelter", "other")

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.months import month_end, period_label
-from analysis.retention import ALL, cohort, indicator_row
+from analysis.retention.retention import ALL, cohort, indicator_row
 
 #: Months after the move-in month at which payment capacity is measured, and their breakdown labels.
 OFFSETS = {0: "at_move_in", 6: "after_6m", 12: "after_12m"}
