@@ -80,12 +80,12 @@ def local_backtest(tables: dict[str, pd.DataFrame], month: pd.Period, params, or
                    history: History | None = None) -> tuple[pd.DataFrame, CombinedForecaster]:
     """Backtest of the combined forecast on the month-end shelter stock, against naive, seasonal
     naive, drift, damped ETS and Little's law, over the last ``forecast.backtest_origins`` origins;
-    and the combined forecaster, whose past forecasts weight and calibrate the step's forecast.
+    and the combined forecaster, whose past forecasts calibrate the step's bands.
 
-    The combined forecast's weights and bands need its candidates' errors at earlier origins,
-    so the stock-and-flow model is also fitted at the 12 origins before the first one
-    backtested. ``history`` is ``History.from_tables`` of ``tables`` when the caller has built
-    it already. Damped ETS is ``analysis.forecast.ets`` here (no statsmodels in the step).
+    The combined forecast's bands need its errors at earlier origins, so the stock-and-flow
+    model is also fitted at the 12 origins before the first one backtested. ``history`` is
+    ``History.from_tables`` of ``tables`` when the caller has built it already. Damped ETS is
+    ``analysis.forecast.ets`` here (no statsmodels in the step).
     """
     from analysis.forecast.combined import CombinedForecaster, candidate_forecasters
     from analysis.forecast.methods import DampedETS, standard_methods

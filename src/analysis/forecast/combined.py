@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 MIN_ERRORS = 12  # fewer errors at one horizon: pool all horizons, scaled by √h
 MIN_POOLED = 4  # no band from fewer past errors (t quantiles need 3 degrees of freedom, below)
-ACI_STEP = 0.05  # a year of misses in a row at one horizon about doubles that bound's distance (docs rule 6)
+ACI_STEP = 0.05  # a year of misses in a row at one horizon widens that bound's distance 1.7-fold (docs rule 6)
 
 BAND_PROBS = np.array([p for level in LEVELS for p in ((1 - level) / 2, 1 - (1 - level) / 2)])  # lo80, hi80, lo95, hi95
 _KNOTS = np.argsort(BAND_PROBS)  # the bounds in increasing probability, for interpolating between them
