@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from analysis.cli import main
 from analysis.forecast.accuracy import accuracy_sentence, accuracy_table, read_series
 from analysis.forecast.backtest import rolling_backtest
-from analysis.forecast.combined import CombinedForecaster, log_ratio_quantiles
+from analysis.forecast.combined import (BAND_PROBS, CombinedForecaster, aci_scale, log_ratio_quantiles,
+                                       prediction_quantiles, t_quantiles)
 from analysis.forecast.methods import drift, naive, seasonal_naive
 
 # 0..11, then 16, 13, 20: the seasonal-naive scale is |16 − 0| = 16 at origin 12 (the origin's own
@@ -65,33 +66,84 @@ def test_standard_methods_by_hand():
     assert (fc[2] - fc[0])[3] == pytest.approx(2 * (fc[2] - fc[0])[0])  # random-walk band: σ√h
 
 
+def test_t_quantiles_match_the_tables():
+    # Student t: 3 df 97.5 % 3.182, 10 df 90 % 1.372, 30 df 2.5 % -2.042 (any t table)
+    np.testing.assert_allclose(t_quantiles(np.array([0.975]), 3), [3.182], atol=0.004)
+    np.testing.assert_allclose(t_quantiles(np.array([0.9, 0.5]), 10), [1.372, 0.0], atol=0.001)
+    np.testing.assert_allclose(t_quantiles(np.array([0.025]), 30), [-2.042], atol=0.001)
+
+
+def test_prediction_quantiles_are_the_normal_prediction_interval():
+    # −1, 1, −1, 1: mean 0, sd √(4/3), √(1 + 1/4) → half-width t3 × √(5/3); a shift moves the centre
+    errors = np.array([-1.0, 1.0, -1.0, 1.0])
+    probs = np.array([0.025, 0.975])
+    half = t_quantiles(np.array([0.975]), 3)[0] * np.sqrt(5 / 3)
+    np.testing.assert_allclose(prediction_quantiles(errors, probs), [-half, half])
+    np.testing.assert_allclose(prediction_quantiles(errors + 0.5, probs), [0.5 - half, 0.5 + half])
+
+
 def test_band_quantiles_per_horizon_then_growing_with_root_h():
     errors = {1: np.array([-0.1, 0.1] * 6)}
     q = log_ratio_quantiles(errors, 4)
-    np.testing.assert_allclose(q[:, 0], [-0.1, 0.1, -0.1, 0.1])
-    np.testing.assert_allclose(q[:, 3], [-0.2, 0.2, -0.2, 0.2])
+    np.testing.assert_allclose(q[:, 0], prediction_quantiles(errors[1], BAND_PROBS))
+    np.testing.assert_allclose(q[:, 3], 2 * q[:, 0])
 
 
 def test_bounds_never_narrow_with_the_horizon():
     errors = {1: np.array([-0.3, 0.3] * 6), 2: np.array([-0.1, 0.1] * 6)}
-    np.testing.assert_allclose(log_ratio_quantiles(errors, 2)[:, 1], [-0.3, 0.3, -0.3, 0.3])
+    q = log_ratio_quantiles(errors, 2)
+    np.testing.assert_allclose(q[:, 1], q[:, 0])
 
 
 def test_too_few_errors_at_a_horizon_pools_them_scaled_by_root_h():
+    # pooled: 0.1, −0.1 from horizon 1 and 0.2 / √4, −0.2 / √4 from horizon 4; at horizon 9 times √9
     q = log_ratio_quantiles({1: np.array([0.1, -0.1]), 4: np.array([0.2, -0.2])}, 9)
-    np.testing.assert_allclose(q[:, 8], [-0.3, 0.3, -0.3, 0.3])
+    np.testing.assert_allclose(q[:, 8], 3 * prediction_quantiles(np.array([0.1, -0.1, 0.1, -0.1]), BAND_PROBS))
     with pytest.raises(ValueError, match="no past forecast errors"):
-        log_ratio_quantiles({}, 3)
+        log_ratio_quantiles({1: np.array([0.1, -0.1, 0.2])}, 3)
+
+
+def test_adaptive_conformal_scale_by_hand():
+    # one miss in ten at a 10 % miss rate is on target: no change; two in four widen by 0.05 × 1.6
+    assert aci_scale(np.array([1, 0, 0, 0, 0, 0, 0, 0, 0, 0]), 0.1, step=0.05) == pytest.approx(0.0)
+    assert aci_scale(np.array([1, 1, 0, 0]), 0.1, step=0.05) == pytest.approx(0.08)
+    assert aci_scale(np.zeros(20), 0.025, step=0.05) == pytest.approx(-0.025)  # hits narrow slowly
+    assert aci_scale(np.array([]), 0.1) == 0.0
+
+
+def test_combined_point_is_the_mean_of_its_candidates():
+    values = np.arange(1.0, 31.0)
+    model = CombinedForecaster(values, {"a": lambda o, h: np.full(h, 10.0), "b": lambda o, h: np.arange(1.0, h + 1)},
+                               first_origin=12)
+    np.testing.assert_allclose(model.point(20, 3), [5.5, 6.0, 6.5])
+
+
+def _shifted() -> np.ndarray:
+    rng = np.random.default_rng(4)
+    values = 1000 * np.exp(np.cumsum(rng.normal(0, 0.03, 60)))
+    values[40:] *= 1.5  # a level shift no past error has shown
+    return values
+
+
+def _persistence(values: np.ndarray, **kw) -> CombinedForecaster:
+    return CombinedForecaster(values, {"last": lambda o, h: np.full(h, values[o])}, first_origin=12, **kw)
 
 
 def test_combined_bands_widen_with_horizon():
-    rng = np.random.default_rng(4)
-    values = 1000 * np.exp(np.cumsum(rng.normal(0, 0.03, 30)))
-    model = CombinedForecaster(values, lambda o, h: np.full(h, values[o]))
-    fc = model(29, 12)
+    values = _shifted()[:30]
+    fc = _persistence(values)(29, 12)
     width = np.log(fc[4] / fc[3])
     assert (np.diff(width) > -1e-12).all() and width[0] < width[11]
     assert (fc[3] < fc[1]).all() and (fc[1] < fc[0]).all() and (fc[0] < fc[2]).all() and (fc[2] < fc[4]).all()
+
+
+def test_misses_widen_the_bands_only_once_they_are_observed():
+    values = _shifted()
+    fixed, adaptive = _persistence(values, aci_step=0.0), _persistence(values)
+    width = lambda m, o: np.log(m(o, 12)[4] / m(o, 12)[3])
+    assert (width(adaptive, 55) > width(fixed, 55)).all()  # the shift's misses have widened them
+    # at an origin before the shift the band is what the data up to it give, however the series goes on
+    np.testing.assert_allclose(adaptive(38, 12), _persistence(values[:39])(38, 12))
 
 
 def test_sentence_names_the_winner_and_the_margin_in_persons():

@@ -97,7 +97,7 @@ def test_synthetic_default_backtest_beats_seasonal_naive(tmp_path):
     run_ingest(tmp_path / "raw", tmp_path / "processed")
     build_month(tmp_path / "processed", month, params)
     tables = read_month_tables(tmp_path / "processed" / str(month))
-    table = accuracy_table(local_backtest(tables, month, params))
+    table = accuracy_table(local_backtest(tables, month, params)[0])
     mase = table[table["horizon"] == "12"].set_index("method")["mase"]
     assert mase["model"] < 1
     assert mase["model"] < mase["seasonal_naive"]

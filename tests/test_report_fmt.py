@@ -68,3 +68,8 @@ def test_tick_formatter():
     assert fmt.tick_formatter()(12500.0, 0) == "12.500"
     assert fmt.tick_formatter(1)(0.25, 0) == "0,3"
     assert fmt.tick_formatter(0, percent=True)(0.25, 0) == "25 %"
+
+
+@pytest.mark.parametrize(("n", "expected"), [(1, "1"), (2, "to"), (5, "fem"), (12, "tolv"), (13, "13"), (1200, "1.200")])
+def test_count_word_writes_two_to_twelve_in_words(n, expected):
+    assert fmt.count_word(n) == expected

@@ -62,6 +62,16 @@ def pct(share: Any, decimals: int = 0) -> str:
     return MISSING if _is_missing(share) else f"{number(float(share) * 100, decimals)} %"
 
 
+COUNT_WORDS_DA = dict(enumerate(("to", "tre", "fire", "fem", "seks", "syv", "otte", "ni", "ti", "elleve", "tolv"),
+                                 start=2))
+
+
+def count_word(n: int) -> str:
+    """A plural count in running text: words from two to twelve, digits otherwise (Danish style; "en"/"et"
+    depends on the noun), so a sentence never says "fire scenarier" when the parameter file defines five."""
+    return COUNT_WORDS_DA.get(n, number(n))
+
+
 def month_name(m: int) -> str:
     """``2`` → ``"februar"``."""
     if not 1 <= int(m) <= 12:

@@ -7,7 +7,7 @@ including the origin, Hyndman & Koehler 2006), mean absolute error in persons, b
 (mean forecast − actual), the share of actuals inside the 80 % and 95 % bands, and
 the number of origins. Horizons 3, 6 and 12 are the error *at* that horizon; "1-12"
 is the mean over horizons 1 to 12. Methods: naive, seasonal naive, drift, damped ETS
-(AICc) and the project's own forecast, ``model``.
+(AICc, fitted by statsmodels: the external reference) and the project's own forecast, ``model``.
 """
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.forecast.backtest import Forecaster, default_origins, rolling_backtest
-from analysis.forecast.combined import CombinedForecaster
+from analysis.forecast.combined import CombinedForecaster, candidate_forecasters
 from analysis.forecast.methods import DampedETS, standard_methods
-from analysis.forecast.series import flow_forecaster
+from analysis.forecast.series import WINDOW, flow_forecaster
 
 HORIZONS = (3, 6, 12)
 HORIZON = 12
@@ -33,12 +33,12 @@ TIE_SHARE = 0.05  # in the sentence, errors within 5 % of each other are "about 
 
 def series_forecasters(y: pd.Series, mean_stay_months: float, inflow: pd.Series | None = None,
                        outflow: pd.Series | None = None) -> dict[str, Forecaster]:
-    """The four standard methods and the combined model on one monthly series (one ETS fit per origin)."""
+    """The four standard methods and the combined model on one monthly series. The combination's
+    candidates are forecast from the first origin with a year of history (``series.WINDOW`` + 1 months)."""
     values = y.to_numpy(dtype=float)
-    ets = DampedETS(values, max_horizon=HORIZON)
-    methods = standard_methods(values, ets)
-    methods["model"] = CombinedForecaster(values, flow_forecaster(y, mean_stay_months, inflow, outflow), ets,
-                                          max_horizon=HORIZON)
+    methods = standard_methods(values, DampedETS(values, statsmodels=True))
+    candidates = candidate_forecasters(values, flow_forecaster(y, mean_stay_months, inflow, outflow))
+    methods["model"] = CombinedForecaster(values, candidates, first_origin=WINDOW, max_horizon=HORIZON)
     return methods
 
 

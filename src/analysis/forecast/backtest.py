@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
+    from analysis.forecast.combined import CombinedForecaster
     from analysis.forecast.model import History
 
 Forecaster = Callable[[int, int], np.ndarray]  # (origin position, horizon) -> forecasts for origin+1..origin+h
@@ -76,15 +77,17 @@ def stock_history(episodes: pd.DataFrame, month: pd.Period) -> pd.DataFrame:
 
 
 def local_backtest(tables: dict[str, pd.DataFrame], month: pd.Period, params, origins: int | None = None,
-                   history: History | None = None) -> pd.DataFrame:
+                   history: History | None = None) -> tuple[pd.DataFrame, CombinedForecaster]:
     """Backtest of the combined forecast on the month-end shelter stock, against naive, seasonal
-    naive, drift, damped ETS and Little's law, over the last ``forecast.backtest_origins`` origins.
+    naive, drift, damped ETS and Little's law, over the last ``forecast.backtest_origins`` origins;
+    and the combined forecaster, whose past forecasts calibrate the step's bands.
 
     The combined forecast's bands need its errors at earlier origins, so the stock-and-flow
     model is also fitted at the 12 origins before the first one backtested. ``history`` is
-    ``History.from_tables`` of ``tables`` when the caller has built it already.
+    ``History.from_tables`` of ``tables`` when the caller has built it already. Damped ETS is
+    ``analysis.forecast.ets`` here (no statsmodels in the step).
     """
-    from analysis.forecast.combined import CombinedForecaster
+    from analysis.forecast.combined import CombinedForecaster, candidate_forecasters
     from analysis.forecast.methods import DampedETS, standard_methods
     from analysis.forecast.model import History, fit_history
     from analysis.forecast.simulate import simulate
@@ -113,10 +116,11 @@ def local_backtest(tables: dict[str, pd.DataFrame], month: pd.Period, params, or
     count = int(origins or params["forecast.backtest_origins"])
     chosen = default_origins(len(y), horizon, count)
     values = y.to_numpy()
-    ets = DampedETS(values, max_horizon=horizon)
+    damped = DampedETS(values)
+    combined = CombinedForecaster(values, candidate_forecasters(values, structural, damped),
+                                  first_origin=max(chosen[0] - 12, 12), last_origin=chosen[-1], max_horizon=horizon)
     forecasters = {
-        **standard_methods(values, ets),
-        "model": CombinedForecaster(values, structural, ets, min_train=max(chosen[0] - 11, 13), max_horizon=horizon),
+        **standard_methods(values, damped), "model": combined,
         "littles_law": littles_law(y, flows["inflow"].astype(float), mean_stay.reset_index(drop=True)),
     }
-    return rolling_backtest(y, forecasters, horizon, chosen)
+    return rolling_backtest(y, forecasters, horizon, chosen), combined

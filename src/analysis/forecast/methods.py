@@ -5,13 +5,16 @@ forecast and the 80 % and 95 % bounds (rows ``BOUNDS``) for the ``h`` months aft
 position ``origin``, using only the values up to and including it. Naive, seasonal
 naive and drift carry their textbook normal intervals (Hyndman & Athanasopoulos,
 *Forecasting: Principles and Practice*, 3rd ed., §5.5); damped exponential
-smoothing is statsmodels' state-space ETS, the candidate with the lowest AICc.
+smoothing is the candidate with the lowest AICc, fitted by statsmodels' state-space
+ETS (the external reference of the accuracy table) or by ``analysis.forecast.ets``
+(the same models in NumPy, for the monthly step and the combined forecast).
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from analysis.forecast import ets
 from analysis.forecast.backtest import Forecaster
 
 BOUNDS = ("point", "lo80", "hi80", "lo95", "hi95")
@@ -63,7 +66,7 @@ def drift(values: np.ndarray) -> Forecaster:
     return forecast
 
 
-def ets_candidates(n: int, season: int = 12) -> list[dict]:
+def ets_candidates(n: int, season: int = ets.SEASON) -> list[dict]:
     """Damped-trend ETS models tried: error A or M; a season of the error's kind with two years of data."""
     out = []
     for error in ("add", "mul"):
@@ -73,8 +76,8 @@ def ets_candidates(n: int, season: int = 12) -> list[dict]:
     return out
 
 
-def fit_damped_ets(y: np.ndarray, season: int = 12):
-    """The damped ETS fit with the lowest AICc (multiplicative forms only for positive data).
+def fit_statsmodels_ets(y: np.ndarray, season: int = ets.SEASON):
+    """statsmodels' damped ETS fit with the lowest AICc (multiplicative forms only for positive data).
 
     Initial states by the heuristic of Hyndman et al. (2008, §2.6.1) rather than estimated:
     a seasonal fit then takes ~0.02 s instead of ~1.5 s, and the smoothing parameters are
@@ -116,20 +119,26 @@ def ets_bands(fitted, h: int) -> np.ndarray:
     return np.vstack(rows)
 
 
-class DampedETS:
-    """Damped ETS chosen by AICc at each origin. Fits are cached, so the model's own combined
-    forecast (which needs only the point) and the benchmark row share one fit per origin."""
+def numpy_ets_bands(fitted: ets.EtsFit, h: int) -> np.ndarray:
+    """Point forecast and normal 80/95 % bounds of a NumPy ETS fit (its analytic standard deviation)."""
+    return with_normal_bands(fitted.forecast(h), fitted.sd(h))
 
-    def __init__(self, values: np.ndarray, season: int = 12, max_horizon: int = 12):
+
+class DampedETS:
+    """Damped ETS chosen by AICc at each origin. Fits are cached, so the combined forecast
+    (which needs only the point) and the benchmark row share one fit per origin.
+    ``statsmodels=True`` fits with statsmodels (the accuracy table's external reference)."""
+
+    def __init__(self, values: np.ndarray, statsmodels: bool = False):
         self.values = np.asarray(values, dtype=float)
-        self.season = season
-        self.max_horizon = max_horizon
+        self._fit = fit_statsmodels_ets if statsmodels else ets.fit_damped_ets
+        self._band = ets_bands if statsmodels else numpy_ets_bands
         self._fits: dict[int, object] = {}
         self._bands: dict[tuple[int, int], np.ndarray] = {}
 
     def fitted(self, origin: int):
         if origin not in self._fits:
-            self._fits[origin] = fit_damped_ets(self.values[: origin + 1], self.season)
+            self._fits[origin] = self._fit(self.values[: origin + 1])
         return self._fits[origin]
 
     def point(self, origin: int, h: int) -> np.ndarray:
@@ -137,11 +146,11 @@ class DampedETS:
 
     def __call__(self, origin: int, h: int) -> np.ndarray:
         if (origin, h) not in self._bands:
-            self._bands[origin, h] = ets_bands(self.fitted(origin), h)
+            self._bands[origin, h] = self._band(self.fitted(origin), h)
         return self._bands[origin, h]
 
 
-def standard_methods(values: np.ndarray, ets: DampedETS | None = None) -> dict[str, Forecaster]:
+def standard_methods(values: np.ndarray, damped: DampedETS | None = None) -> dict[str, Forecaster]:
     """The four references of the evaluation, by the names the accuracy table uses."""
     return {"naive": naive(values), "seasonal_naive": seasonal_naive(values), "drift": drift(values),
-            "damped_ets": ets or DampedETS(values)}
+            "damped_ets": damped or DampedETS(values)}

@@ -16,8 +16,8 @@ import pandas as pd
 from analysis import clean
 from analysis.context import indicator_file
 from analysis.forecast.accuracy import accuracy_table
-from analysis.forecast.backtest import local_backtest, stock_history
-from analysis.forecast.combined import model_errors, rebase
+from analysis.forecast.backtest import local_backtest
+from analysis.forecast.combined import rebase
 from analysis.forecast.costs import cost_table, history_volumes
 from analysis.forecast.crosschecks import littles_law_history, littles_law_scenarios
 from analysis.forecast.flows import history_months, system_flows
@@ -92,10 +92,9 @@ def run_forecast(tables: dict[str, pd.DataFrame], month: pd.Period, params, path
     history = History.from_tables(episodes, tenancies, support, params)  # for the fit and the backtest's origins
     fitted = fit_history(history, month, params)
     capacity = capacity_today(shelters, fitted)
-    backtest = local_backtest(tables, month, params, history=history)
+    backtest, combined = local_backtest(tables, month, params, history=history)
     simulated = run_scenarios(fitted, params, paths=paths)
-    results, _ = rebase(simulated, stock_history(episodes, month)["stock"].to_numpy(float), model_errors(backtest),
-                        int(params["forecast.seed"]))
+    results, _ = rebase(simulated, combined, int(params["forecast.seed"]))
     monthly, yearly = summarise(results, capacity, params)
     volumes = history_volumes(episodes, support, shelters, month, params)
     history_costs = cost_table(volumes, params)
