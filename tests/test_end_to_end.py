@@ -705,8 +705,9 @@ def memo_number_check(folder: Path, status: dict, names: dict[str, str]) -> tupl
     p, units = _Published(table), {k: v.get("unit") for k, v in load_catalogue().items()}
     html = (folder / "status_memo.html").read_text(encoding="utf-8")
     body = re.sub(r"(?is)<table\b.*?</table>", " ", html)
-    colophon = re.search(r'<h\d[^>]*\bid="kolofon"', body)
-    body = body[: colophon.start()] if colophon else body  # run metadata, not figures
+    colophon = re.search(r'<(?:h\d|section)[^>]*\bid="kolofon"', body)  # Quarto puts the id on the section
+    assert colophon, "the memo has no colophon (id kolofon): the check would read run metadata as figures"
+    body = body[: colophon.start()]  # run metadata, not figures
     text = _visible_text(body)
     alts = [" ".join(html_lib.unescape(a).split()) for a in re.findall(r'\s(?:alt|aria-label)="([^"]*)"', html)]
     wrong, unmapped, spans, checked = [], [], [], 0
