@@ -137,8 +137,8 @@ def axe_violations(html_path: Path, timeout: int = 120) -> list[dict]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def printed_pages(html_path: Path, timeout: int = 120) -> int:
-    """Pages of ``html_path`` printed to A4 PDF by headless Chromium (no header or footer)."""
+def printed_pages(html_path: Path, timeout: int = 120) -> list[str]:
+    """The text of each page of ``html_path`` printed to A4 PDF by headless Chromium (no header or footer)."""
     require_chromium()
     from pypdf import PdfReader
 
@@ -147,6 +147,6 @@ def printed_pages(html_path: Path, timeout: int = 120) -> int:
         pdf = work / "out.pdf"
         _chromium(["--no-pdf-header-footer", f"--print-to-pdf={pdf}", Path(html_path).resolve().as_uri()],
                   work / "profile", work / "net.json", timeout)
-        return len(PdfReader(pdf).pages)
+        return [page.extract_text() for page in PdfReader(pdf).pages]
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -62,7 +62,7 @@ def _cost_text(figs: Figures, year: str, factor: float, price_label: str) -> str
         return f"{figs.text('reimbursement_extra_cost', 'baseline', year)}."
     cells = figs.cells("reimbursement_extra_cost", year)
     cells = cells.loc[(cells["breakdown"] != "history") & cells["value"].notna(), "value"]
-    spread = (f"; i de {len(cells)} scenarier fra {fmt.number(cells.min() * factor / 1e6, 1)} til "
+    spread = (f"; i de {fmt.count_word(len(cells))} scenarier fra {fmt.number(cells.min() * factor / 1e6, 1)} til "
               f"{fmt.number(cells.max() * factor / 1e6, 1)} mio. kr." if len(cells) > 1 else "")
     return f"{fmt.number(base * factor / 1e6, 1)} mio. kr. i basisscenariet{spread} ({price_label})."
 
