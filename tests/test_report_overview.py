@@ -55,6 +55,15 @@ def test_track_overview_one_row_per_track_with_live_figures_and_the_analysts_wor
     assert "" not in rows.columns  # no empty header cell
 
 
+def test_track_overview_leaves_out_a_column_no_track_fills():
+    """The February 2023 status file has no short status and no next steps: those columns go, the rest stay."""
+    status = {"spor": [{"nr": 5, "titel": "Pilotprojektet", "status": "Tekst. Mere tekst."},
+                       {"nr": 6, "titel": "Inddragelse", "status": "Andet.", "naeste_skridt": "Møde i marts."}]}
+    rows = overview.track_overview(status, Figures(published([]), M, 5), P)
+    assert list(rows.columns) == ["Spor", "Det skete", "Næste skridt"]
+    assert rows["Næste skridt"].tolist() == [overview.NOT_GIVEN, "Møde i marts."]
+
+
 def test_plain_definitions_explain_the_marks_with_the_threshold_in_force():
     text = appendix.plain_definitions(min_count=3)
     assert "»<3«" in text and "»·«" in text and text.startswith("::: {.definitions}")

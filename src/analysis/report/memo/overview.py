@@ -42,8 +42,11 @@ def show(memo: Memo) -> None:
     figs = memo.figures
     out.table(key_figures(figs), caption=f"Nøgletal for {fmt.period(figs.month)} med ændring fra måneden før og fra "
                                          "samme måned sidste år")
-    out.table(track_overview(memo.texts.status, figs, memo.params),
-              caption="De syv spor: status, hvad der skete, og næste skridt")
+    tracks = track_overview(memo.texts.status, figs, memo.params)
+    shown = {"Status": "status", "Det skete": "hvad der skete", "Næste skridt": "næste skridt"}
+    parts = [words for column, words in shown.items() if column in tracks]
+    out.table(tracks, caption=f"De syv spor: {', '.join(parts[:-1])} og {parts[-1]}" if len(parts) > 1
+              else f"De syv spor: {parts[0]}")
 
 
 def _track_figures(figs: Figures, params: Params) -> dict[int, Callable[[], str]]:
@@ -95,7 +98,8 @@ def track_overview(status: Mapping[str, Any], figs: Figures, params: Params) -> 
     """One row per track: status word, what happened (live figure), next step (the analysts' words).
 
     ``status_kort`` and ``naeste_skridt`` are optional fields of each track in the
-    status file; where they are missing the overview says so instead of guessing.
+    status file; where a track lacks one the overview says so instead of guessing, and a
+    column no track fills is left out (seven times "Ikke angivet" tells a reader nothing).
     """
     figures = _track_figures(figs, params)
     rows = []
@@ -108,7 +112,8 @@ def track_overview(status: Mapping[str, Any], figs: Figures, params: Params) -> 
             "Det skete": happened,
             "Næste skridt": " ".join(str(track.get("naeste_skridt") or NOT_GIVEN).split()),
         })
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    return table.loc[:, [c for c in table.columns if not (table[c] == NOT_GIVEN).all()]]
 
 
 KEY_FIGURES = (
