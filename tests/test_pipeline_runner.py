@@ -503,6 +503,30 @@ class Killed(BaseException):
     """The run dying at a chosen point (no handler catches a BaseException, as none survives SIGKILL)."""
 
 
+def refuse_symlinks_under(folder: Path, monkeypatch) -> None:
+    """Symlinks fail with EPERM below ``folder`` (a share such as some SMB mounts); elsewhere they work."""
+    real_symlink = Path.symlink_to
+
+    def no_symlinks(self, target):
+        if self.is_relative_to(folder):
+            raise PermissionError(1, "Operation not permitted")
+        real_symlink(self, target)
+
+    monkeypatch.setattr(Path, "symlink_to", no_symlinks)
+
+
+def dying_rename_onto(target: Path):
+    """``os.replace`` that dies (``Killed``) instead of renaming something onto ``target``."""
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if Path(dst) == target:
+            raise Killed
+        real_replace(src, dst)
+
+    return replace
+
+
 @pytest.mark.parametrize("files", [0, 1, 2])
 def test_share_copy_killed_at_every_file_shows_one_whole_version(proj, markers, monkeypatch, files):
     """Killed after ``files`` files of a new version were copied, the share still shows the old version whole;
@@ -533,27 +557,13 @@ def test_share_copy_killed_at_every_file_shows_one_whole_version(proj, markers, 
 
 def test_share_without_symlinks_switches_by_renames_and_survives_a_kill_between_them(proj, markers, monkeypatch):
     share = proj.parent / "share"
-
-    real_symlink = Path.symlink_to
-
-    def no_symlinks(self, target):  # only the share refuses them; reports/ keeps its own
-        if self.is_relative_to(share):
-            raise PermissionError(1, "Operation not permitted")
-        real_symlink(self, target)
-
-    monkeypatch.setattr(Path, "symlink_to", no_symlinks)
+    refuse_symlinks_under(share, monkeypatch)  # only the share refuses them; reports/ keeps its own
     run_fake(proj, publish_dir=share)
     old = share_state(share)
     assert not (share / MONTH).is_symlink()
     (proj / "raw" / "status" / f"{MONTH}.yml").write_text("spor1: delayed\n")
     real_replace = os.replace
-
-    def die_on_second_rename(src, dst):
-        if Path(dst) == share / MONTH:
-            raise Killed
-        real_replace(src, dst)
-
-    monkeypatch.setattr(pipeline_publish.os, "replace", die_on_second_rename)
+    monkeypatch.setattr(pipeline_publish.os, "replace", dying_rename_onto(share / MONTH))  # the second rename
     with pytest.raises(Killed):
         run_fake(proj, publish_dir=share)
     monkeypatch.setattr(pipeline_publish.os, "replace", real_replace)

@@ -24,7 +24,8 @@ from analysis.pipeline import publish as pipeline_publish
 from analysis.pipeline.files import write_json_atomic
 from analysis.pipeline.run import Runner
 from analysis.pipeline.steps import StepResult
-from tests.test_pipeline_runner import FAKE_STEPS, MONTH, fake_config, make_project
+from tests.test_pipeline_runner import (FAKE_STEPS, MONTH, Killed, dying_rename_onto, fake_config, make_project,
+                                        refuse_symlinks_under)
 
 PUBLISHED = ["fake.html", "indicators.csv", "indicators.parquet", "manifest.json", "status_memo.docx"]
 
@@ -180,6 +181,72 @@ def test_the_share_manifest_is_copied_last_and_the_month_switched_after(runner, 
     copies = [name for name in order if not name.startswith("switch ")]
     assert copies[-1] == "manifest.json" and sorted(copies) == PUBLISHED
     assert order[-1] == f"switch {runner.month}" and order.index(f"switch {runner.month}") > order.index("manifest.json")
+
+
+def test_leftovers_of_an_interrupted_share_copy_are_swept_and_the_month_shown_stays(runner, tmp_path):
+    """What a copy killed half-way leaves on the share (a staging folder, a link being made, a folder moved
+    aside) is removed by the next copy; another month's leftovers are not this month's to sweep."""
+    share, publisher = tmp_path / "share", runner.publisher
+    link = publisher.publish(stage_version(runner, 1))
+    target = publisher.copy_to_share(share, link.resolve(), "v1")
+    versions = share / ".versions" / MONTH
+    (versions / ".staging-20230101T000000Z" / "sub").mkdir(parents=True)
+    (share / f".{MONTH}.link999").symlink_to("nowhere")
+    (share / f".{MONTH}.old-20230101T000000Z").mkdir()
+    (share / ".2023-01.link999").symlink_to("nowhere")
+    assert publisher.copy_to_share(share, link.resolve(), "v1") == target  # current: swept, not copied again
+    assert sorted(p.name for p in share.iterdir()) == [".2023-01.link999", ".versions", MONTH]
+    assert [p.resolve() for p in versions.iterdir()] == [target.resolve()] and published_version(target) == 1
+
+
+def test_a_share_without_symlinks_shows_the_version_folder_itself(runner, tmp_path, monkeypatch):
+    share, publisher = tmp_path / "share", runner.publisher
+    refuse_symlinks_under(share, monkeypatch)
+    for version in (1, 2):
+        target = publisher.copy_to_share(share, publisher.publish(stage_version(runner, version)).resolve(),
+                                         f"v{version}")
+        assert target == share / MONTH and target.is_dir() and not target.is_symlink()
+        assert published_version(target) == version
+        # the earlier plain folder moved aside and then removed; no version folder kept beside it
+        assert sorted(p.name for p in share.iterdir()) == [".versions", MONTH]
+        assert list((share / ".versions" / MONTH).iterdir()) == []
+
+
+def test_a_plain_month_folder_on_a_share_that_now_takes_symlinks_is_moved_aside_then_swept(runner, tmp_path,
+                                                                                          monkeypatch):
+    """A share copied to while it refused symlinks (or a folder made by hand) holds ``<share>/<M>`` as a plain
+    folder; once symlinks work, the next copy moves it aside, links the month to the new version, and sweeps it."""
+    share, publisher = tmp_path / "share", runner.publisher
+    refuse_symlinks_under(share, monkeypatch)
+    publisher.copy_to_share(share, publisher.publish(stage_version(runner, 1)).resolve(), "v1")
+    monkeypatch.undo()
+    assert not (share / MONTH).is_symlink()
+    target = publisher.copy_to_share(share, publisher.publish(stage_version(runner, 2)).resolve(), "v2")
+    assert target.is_symlink() and published_version(target) == 2
+    assert target.resolve().parent == (share / ".versions" / MONTH).resolve()
+    assert sorted(p.name for p in share.iterdir()) == [".versions", MONTH]
+
+
+def test_a_share_without_symlinks_killed_between_its_two_renames_is_put_back(runner, tmp_path, monkeypatch):
+    """The month is absent for the moment between the renames (never mixed); the next copy first puts the
+    version shown before back, then switches to the new one."""
+    share, publisher = tmp_path / "share", runner.publisher
+    refuse_symlinks_under(share, monkeypatch)
+    publisher.copy_to_share(share, publisher.publish(stage_version(runner, 1)).resolve(), "v1")
+    link = publisher.publish(stage_version(runner, 2))
+    real_replace = os.replace
+    monkeypatch.setattr(pipeline_publish.os, "replace", dying_rename_onto(share / MONTH))  # the second rename
+    with pytest.raises(Killed):
+        publisher.copy_to_share(share, link.resolve(), "v2")
+    monkeypatch.setattr(pipeline_publish.os, "replace", real_replace)
+    assert not (share / MONTH).exists()
+    [aside] = share.glob(f".{MONTH}.old-*")
+    assert published_version(aside) == 1
+    # a run that still has version 1 to show finds it back in place and current
+    assert publisher.copy_to_share(share, link.resolve(), "v1") == share / MONTH
+    assert published_version(share / MONTH) == 1 and not list(share.glob(f".{MONTH}.old-*"))
+    publisher.copy_to_share(share, link.resolve(), "v2")
+    assert published_version(share / MONTH) == 2 and sorted(p.name for p in share.iterdir()) == [".versions", MONTH]
 
 
 def test_files_and_names_reach_the_disk_before_the_swap(runner, monkeypatch):

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from analysis.base.suppression import (
-    SuppressionError, protect_groups, rule_text_da, suppress, suppress_table,
+    SuppressionError, protect_groups, rule_text_da, suppress, suppress_table, suppressed_mark,
 )
 
 MIN = 5
@@ -161,6 +161,21 @@ def test_rule_text_and_table_mark_follow_the_threshold():
     assert "1–2" in rule_text_da(3) and "»<3«" in rule_text_da(3)
     df = pd.DataFrame({"Metode": ["CTI", "ICM", "ACT"], "Personer": [2, 3, 0]})
     assert suppress_table(df, ["Personer"], 3)["Personer"].tolist() == ["<3", "3", "0"]
+
+
+def test_a_hidden_published_cell_prints_its_mark_and_a_shown_one_none():
+    """The mark the memo and the narrative print for a cell of the published table (``suppression`` as
+    ``indicators.build`` writes it): ``<min_count`` only where the count itself is small, ``·`` for a cell hidden
+    to protect another or a figure on a small base, nothing for a shown cell."""
+    row = lambda suppressed, why: pd.Series({"value": None if suppressed else 7.0, "suppressed": suppressed,
+                                             "suppression": why})
+    assert suppressed_mark(row(True, "primary"), 5) == "<5"
+    assert suppressed_mark(row(True, "primary"), 3) == "<3"  # the threshold in force, not a fixed 5
+    assert suppressed_mark(row(True, "secondary"), 5) == "·"
+    assert suppressed_mark(row(True, "derived"), 5) == "·"
+    assert suppressed_mark(row(False, ""), 5) is None
+    assert suppressed_mark({"suppressed": True}, 5) == "<5"  # a table without the reason column: a small count
+    assert suppressed_mark({"value": 7.0}, 5) is None  # nor the flag: shown
 
 
 def test_catalogue_problems_are_errors():
