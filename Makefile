@@ -11,7 +11,7 @@ help:
 	@echo "make report   set up, write synthetic extracts if data/raw is empty, run the monthly job"
 	@echo "make test     set up and run the test suite"
 	@echo "make coverage the test suite under coverage, notebook kernels included; report per file"
-	@echo "make mutation mutmut over the core modules (about 25 min on 2 cores); scores to tests/MUTATION.md"
+	@echo "make mutation mutmut over the core modules (about 25–35 min on 2 cores); scores to tests/MUTATION.md"
 	@echo "make lab      open JupyterLab on the notebooks"
 	@echo "make bench    run the benchmarks (writes benchmarks/RESULTS.md figures to stdout)"
 

@@ -225,11 +225,7 @@ def test_read_series_names_file_row_and_column(tmp_path):
     ("month,stock,inflow", ["2020-01,10,1"], "{f}: 'inflow' given without 'outflow'"),
     ("month,stock,outflow", ["2020-01,10,1"], "{f}: 'outflow' given without 'inflow'"),
     ("month,stock", ["2020-01,10", "2020-13,10"], "{f}, row 3, column 'month': '2020-13' is not a month YYYY-MM"),
-    pytest.param("month,stock", ["2020-01,10", "2020-01,11"],
-                 "{f}, row 3, column 'month': '2020-01' repeats an earlier month",
-                 marks=pytest.mark.xfail(strict=True, reason=(
-                     "production bug, src/analysis/forecast/accuracy.py:145 with :157: _fail_at writes "
-                     "\"<value> is <what>\", so a repeated month reads \"'2020-01' is repeats an earlier month\""))),
+    ("month,stock", ["2020-01,10", "2020-01,11"], "{f}, row 3, column 'month': '2020-01' repeats an earlier month"),
     ("month,stock", ["2020-01,", "2020-02,10"], "{f}, row 2, column 'stock': '' is not a non-negative number"),
     ("month,stock,inflow,outflow", ["2020-01,10,1,-1"],
      "{f}, row 2, column 'outflow': '-1' is not a non-negative number"),
