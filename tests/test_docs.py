@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from analysis.indicators.catalogue import load_catalogue
 from analysis.ingest.schemas import EXTRACTS
 from analysis.synthetic import generate
 from analysis.synthetic.quality import STYLES
@@ -25,10 +26,32 @@ def _listed_paths() -> list[str]:
     return sorted({q for q in quoted if q.split("/")[0] in {"src", "tests", "docs", "notebooks", "reports"}})
 
 
+def _glob(path: str) -> list[Path]:
+    return list(ROOT.glob(re.sub(r"<[^>]+>|NN", "*", path)))
+
+
 @pytest.mark.parametrize("path", _listed_paths())
 def test_every_path_the_contributing_page_lists_exists(path):
-    pattern = re.sub(r"<[^>]+>|NN", "*", path)
-    assert list(ROOT.glob(pattern)), f"docs/contributing.md lists {path}, which matches no file"
+    if path.startswith("reports/<month>/"):  # a run's output, absent until `make report`: its notebook must exist
+        notebook = "reports/" + Path(path).stem + ".ipynb"
+        assert (ROOT / notebook).exists(), f"docs/contributing.md lists {path}, but there is no {notebook}"
+        return
+    assert _glob(path), f"docs/contributing.md lists {path}, which matches no file"
+
+
+def _named_parts() -> list[tuple[str, str]]:
+    """(path, name) for each backticked file followed by backticked names in brackets: what in the file to edit."""
+    pairs = []
+    for path, inside in re.findall(r"`([^`\s]+\.(?:py|yml|ipynb))`\s+\(([^()]*)\)", CONTRIBUTING):
+        pairs += [(path, name) for name in re.findall(r"`([A-Za-z_]\w*)`", inside)]
+    return sorted(set(pairs))
+
+
+@pytest.mark.parametrize(("path", "name"), _named_parts())
+def test_every_function_the_page_names_in_a_file_is_there(path, name):
+    files = _glob(path)
+    assert any(re.search(rf"\b{name}\b", f.read_text(encoding="utf-8")) for f in files), \
+        f"docs/contributing.md says to edit {name} in {path}, which has no {name}"
 
 
 def test_the_page_has_the_sections_a_newcomer_looks_for():
@@ -45,11 +68,16 @@ def synthetic_files(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
 
 @pytest.mark.parametrize("extract", sorted(EXTRACTS))
 def test_every_extract_of_the_schema_has_what_make_report_needs(extract, synthetic_files):
-    """The raw-extract obligations of docs/contributing.md: a generator, a STYLES entry, a base fixture."""
+    """The raw-extract obligations of docs/contributing.md: a generator, a STYLES entry, a base fixture and the
+    data-quality breakdowns."""
     assert extract in synthetic_files, f"analysis.synthetic.generate writes no {extract} extract"
     assert extract in STYLES, f"analysis.synthetic.quality.STYLES has no entry for {extract}"
     assert list((ROOT / "tests" / "fixtures" / "raw" / "base").glob(f"{extract}.*")), \
         f"tests/fixtures/raw/base has no {extract} file"
+    catalogue = load_catalogue()
+    for rows in ("rows_read", "rows_clean", "rows_quarantined"):
+        assert extract in catalogue[rows]["breakdowns"], \
+            f"indicators/catalogue/quality.yml: {rows} has no breakdown {extract} (the run stops at the indicators)"
 
 
 def _decision_numbers() -> set[int]:
