@@ -1,9 +1,12 @@
 """The runner's papermill engine: the executed notebook is complete, written fewer times, and failures still land on disk."""
 from __future__ import annotations
 
+import errno
+
 import nbformat
 import papermill.engines
 import pytest
+import zmq
 
 from analysis import notebook_run
 
@@ -66,3 +69,56 @@ def test_parallel_steps_each_run_in_their_own_folder(tmp_path):
     with ThreadPoolExecutor(max_workers=len(folders)) as pool:
         list(pool.map(lambda f: notebook_run.execute(source, f / "out.ipynb", {"x": 1}, f, report=False), folders))
     assert [(f / "where.txt").read_text() for f in folders] == [str(f) for f in folders]
+
+
+class _FlakyStart:
+    """papermill.execute_notebook stand-in: raises ``errors`` one per call, then succeeds."""
+
+    def __init__(self, *errors: BaseException):
+        self.errors, self.calls = list(errors), 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+
+
+@pytest.mark.parametrize("error", [
+    RuntimeError("Kernel died before replying to kernel_info"),
+    RuntimeError("Kernel didn't respond in 60 seconds"),
+    zmq.ZMQError(errno.EADDRINUSE),
+])
+def test_a_kernel_that_never_started_is_started_again(tmp_path, monkeypatch, error):
+    flaky = _FlakyStart(error, error)
+    monkeypatch.setattr(notebook_run.papermill, "execute_notebook", flaky)
+    notebook_run.execute(tmp_path / "in.ipynb", tmp_path / "out.ipynb", {}, tmp_path, report=False)
+    assert flaky.calls == 3  # two failed starts, then the run
+
+
+def test_kernel_start_gives_up_after_the_last_attempt(tmp_path, monkeypatch):
+    flaky = _FlakyStart(*[RuntimeError("Kernel died before replying to kernel_info")] * notebook_run.KERNEL_START_ATTEMPTS)
+    monkeypatch.setattr(notebook_run.papermill, "execute_notebook", flaky)
+    with pytest.raises(RuntimeError, match="Kernel died"):
+        notebook_run.execute(tmp_path / "in.ipynb", tmp_path / "out.ipynb", {}, tmp_path, report=False)
+    assert flaky.calls == notebook_run.KERNEL_START_ATTEMPTS
+
+
+@pytest.mark.parametrize("error", [
+    RuntimeError("Kernel died in cell 3"),  # not a start failure: a cell may have run
+    zmq.ZMQError(errno.ECONNREFUSED),
+    ValueError("Kernel died before replying to kernel_info"),
+])
+def test_other_failures_are_not_retried(tmp_path, monkeypatch, error):
+    flaky = _FlakyStart(error)
+    monkeypatch.setattr(notebook_run.papermill, "execute_notebook", flaky)
+    with pytest.raises(type(error)):
+        notebook_run.execute(tmp_path / "in.ipynb", tmp_path / "out.ipynb", {}, tmp_path, report=False)
+    assert flaky.calls == 1
+
+
+def test_a_failing_cell_runs_once(tmp_path):
+    """A cell error is the notebook's own, never a start failure: the step is not run twice."""
+    source = notebook(tmp_path / "in.ipynb", "open('runs.txt', 'a').write('x')", "1 / 0")
+    with pytest.raises(notebook_run.PapermillExecutionError):
+        notebook_run.execute(source, tmp_path / "out.ipynb", {"x": 1}, tmp_path, report=False)
+    assert (tmp_path / "runs.txt").read_text() == "x"

@@ -29,10 +29,17 @@ run log), so what a step's code writes to stderr (``warnings.warn``, a logger's
 warning, which Python prints to stderr when nothing is configured) stays in the
 executed notebook; :func:`kernel_warnings` reads it back for the run log.
 
+A kernel that fails to start (it dies before answering, does not answer in time, or
+loses the race for the ports jupyter_client picked, which happens when several
+kernels start at once on a busy machine) is started again, up to
+``KERNEL_START_ATTEMPTS`` times: no cell has run, so nothing is done twice. An
+error in a cell is never retried.
+
 Imported only when a notebook step runs: papermill takes over a second to import.
 """
 from __future__ import annotations
 
+import errno
 import re
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,6 +47,7 @@ from typing import Iterator
 
 import nbformat
 import papermill
+import zmq
 from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 
 from analysis import cpr
@@ -97,6 +105,18 @@ class _Engine(NBClientEngine):
 papermill_engines.register(ENGINE, _Engine)
 
 
+KERNEL_START_ATTEMPTS = 3
+# jupyter_client's words when a kernel never became ready (nbclient raises them as RuntimeError).
+_KERNEL_NOT_STARTED = re.compile(r"^Kernel (died before replying to kernel_info|didn't respond in)")
+
+
+def kernel_not_started(exc: BaseException) -> bool:
+    """True when ``exc`` says the kernel never became ready, so no cell of the notebook ran."""
+    if isinstance(exc, zmq.ZMQError):
+        return exc.errno == errno.EADDRINUSE
+    return isinstance(exc, RuntimeError) and bool(_KERNEL_NOT_STARTED.match(str(exc)))
+
+
 def execute(notebook: Path, executed: Path, parameters: dict, cwd: Path, report: bool) -> None:
     """Run ``notebook`` with ``parameters`` into ``executed``, its kernel in ``cwd``; raises ``PapermillExecutionError``.
 
@@ -104,11 +124,18 @@ def execute(notebook: Path, executed: Path, parameters: dict, cwd: Path, report:
     folder only (see the module docstring), and every path handed over is absolute.
     """
     try:
-        papermill.execute_notebook(
-            str(Path(notebook).resolve()), str(Path(executed).resolve()), parameters=parameters,
-            engine_name=ENGINE, kernel_name="python3", progress_bar=False, log_output=False, report_mode=report,
-            shutdown_kernel="immediate", resources={"metadata": {"path": str(Path(cwd).resolve())}},
-        )
+        for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+            try:
+                papermill.execute_notebook(
+                    str(Path(notebook).resolve()), str(Path(executed).resolve()), parameters=parameters,
+                    engine_name=ENGINE, kernel_name="python3", progress_bar=False, log_output=False,
+                    report_mode=report, shutdown_kernel="immediate",
+                    resources={"metadata": {"path": str(Path(cwd).resolve())}},
+                )
+                return
+            except Exception as exc:
+                if attempt == KERNEL_START_ATTEMPTS or not kernel_not_started(exc):
+                    raise
     except Exception:
         if executed.is_file():
             text = executed.read_text(encoding="utf-8")
