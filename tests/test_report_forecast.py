@@ -38,3 +38,12 @@ def test_places_chart_without_todays_places_invents_none(monkeypatch):
     empty = Figures(pd.DataFrame(columns=["indicator", "period", "breakdown", "value"]), M, 5)
     forecast_report.show_places(_monthly("places_107_needed"), empty, P, "107")
     assert shown[0].endswith("Den prikkede linje er de – pladser i dag.")
+
+
+def test_intro_counts_the_scenarios_of_the_parameter_file_and_names_a_bill_before_adoption():
+    text = forecast_report.intro_markdown(M, P)
+    assert "til udgangen af 2030 i fem scenarier" in text and "**oktober 2026**" in text
+    assert "lovforslaget" not in text  # adopted by 2026
+    three = dict(list(P["scenarios.definitions"].items())[:3])
+    assert "i tre scenarier" in forecast_report.intro_markdown(M, load_params(overrides={"scenarios.definitions": three}))
+    assert "lovforslaget pr. februar 2023" in forecast_report.intro_markdown(pd.Period("2023-02", "M"), P)

@@ -16,6 +16,7 @@ from analysis.forecast.accuracy import accuracy_sentence, accuracy_table
 from analysis.forecast.crosschecks import reconciliation
 from analysis.forecast.scenarios import KNOBS, load_scenarios
 from analysis.report import params_table as danish_params
+from analysis.report.budget import rules_note
 from analysis.report import show as out
 from analysis.report.published import Figures
 
@@ -299,6 +300,17 @@ def rates_view(rates: pd.DataFrame) -> pd.DataFrame:
         "Gruppe": rates["breakdown"].map(lambda b: SEGMENTS_DA.get(b, METHODS_DA.get(b, "Ingen bostøtte" if b == "none" else b))),
         "Værdi": [fmt.number(v, decimals(r)) for r, v in zip(rates["rate"], rates["value"])],
     })
+
+
+def intro_markdown(month: pd.Period, params) -> str:
+    """The report's opening paragraph: what it forecasts, to when, in how many scenarios (counted from the
+    parameter file, so the text cannot fall behind it) and under which reimbursement rules."""
+    scenarios = fmt.count_word(len(load_scenarios(params)))
+    return (f"Rapporten fremskriver behovet for herbergspladser (§ 110), midlertidige botilbud (§ 107), boliger og\n"
+            f"bostøtte fra **{fmt.period(month)}** til udgangen af {horizon_year(params)} i {scenarios} scenarier, med "
+            f"usikkerhed, og\nberegner kommunens udgifter under de nye refusionsregler (§ 110-ophold refunderes i højst "
+            f"120 dage pr. løbende år\nfra 1. oktober 2023 og 90 dage fra 1. april 2026).{rules_note(month, params)} "
+            f"Den uddyber Spor 7 i\nstatusnotatet.")
 
 
 def horizon_year(params) -> str:
