@@ -136,11 +136,11 @@ def read_series(path: Path) -> pd.DataFrame:
         raise ValueError(f"{path}: '{flows[0]}' given without '{({'inflow', 'outflow'} - set(flows)).pop()}'")
     text = raw["month"].str.strip()
     months = pd.to_datetime(text.where(text.str.fullmatch(r"\d{4}-\d{2}")), format="%Y-%m", errors="coerce")
-    _fail_at(path, raw, months.isna(), "month", "is not a month YYYY-MM")
+    _fail_at(path, raw, months.isna(), "month", "not a month YYYY-MM")
     out = pd.DataFrame(index=pd.DatetimeIndex(months, name="month"))
     for col in ("stock", *flows):
         values = pd.to_numeric(raw[col].str.strip(), errors="coerce")
-        _fail_at(path, raw, values.isna() | (values < 0), col, "is not a non-negative number")
+        _fail_at(path, raw, values.isna() | (values < 0), col, "not a non-negative number")
         out[col] = values.to_numpy(dtype=float)
     _fail_at(path, raw, months.duplicated(), "month", "repeats an earlier month")
     out = out.sort_index()
@@ -154,7 +154,7 @@ def read_series(path: Path) -> pd.DataFrame:
 def _fail_at(path: Path, raw: pd.DataFrame, bad: pd.Series, column: str, what: str) -> None:
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ValueError(f"{path}, row {i + 2}, column '{column}': {raw[column].iloc[i]!r} {what}")
+        raise ValueError(f"{path}, row {i + 2}, column '{column}': {what}")  # the cell itself is not quoted
 
 
 def evaluate_file(path: Path, mean_stay_months: float, origins: int = ORIGINS) -> pd.DataFrame:
