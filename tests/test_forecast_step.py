@@ -101,3 +101,23 @@ def test_synthetic_default_backtest_beats_seasonal_naive(tmp_path):
     mase = table[table["horizon"] == "12"].set_index("method")["mase"]
     assert mase["model"] < 1
     assert mase["model"] < mase["seasonal_naive"]
+
+
+def test_scenarios_run_in_a_pool_give_the_same_paths_as_one_after_another():
+    """The step simulates scenarios beside the backtest in threads; each has its own seeded generator."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from analysis.forecast.model import History, fit_history
+    from analysis.forecast.run import run_scenarios
+
+    params = load_params()
+    tables = toy_history(month="2025-10", start="2021-01")
+    fitted = fit_history(History.from_tables(tables["episodes"], tables["tenancies"], tables["support"], params),
+                         MONTH, params)
+    alone = run_scenarios(fitted, params, paths=40)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pooled = run_scenarios(fitted, params, paths=40, pool=pool)
+    assert list(pooled) == list(alone) and len(alone) > 1
+    for name, paths in alone.items():
+        for series, values in paths.series.items():
+            np.testing.assert_array_equal(pooled[name].series[series], values, err_msg=f"{name} {series}")

@@ -6,6 +6,7 @@ bounds, so the report, the indicator table and the notebook all read one shape.
 """
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,14 +55,23 @@ def forecast_months(fitted: Fitted, params) -> pd.PeriodIndex:
     return pd.period_range(fitted.origin + 1, parse_month(str(params["forecast.horizon_end"])), freq="M")
 
 
-def run_scenarios(fitted: Fitted, params, paths: int | None = None, seed: int | None = None) -> dict[str, Paths]:
-    """All scenarios with common random numbers (same seed), so differences are the levers'."""
+def run_scenarios(fitted: Fitted, params, paths: int | None = None, seed: int | None = None,
+                  pool: Executor | None = None) -> dict[str, Paths]:
+    """All scenarios with common random numbers (same seed), so differences are the levers'.
+
+    With a ``pool`` the scenarios are simulated as its tasks: each has its own seeded generator
+    and reads the fitted rates only, so the paths are the same as run one after another.
+    """
     months = forecast_months(fitted, params)
     limits = limits_by_month(months, params)
     n = int(paths or params["forecast.paths"])
     s = int(params["forecast.seed"] if seed is None else seed)
-    return {name: simulate(fitted.rates, fitted.state, months, limits, n, s, sc.knobs)
-            for name, sc in load_scenarios(params).items()}
+    scenarios = load_scenarios(params)
+    if pool is None:
+        return {name: simulate(fitted.rates, fitted.state, months, limits, n, s, sc.knobs) for name, sc in scenarios.items()}
+    tasks = {name: pool.submit(simulate, fitted.rates, fitted.state, months, limits, n, s, sc.knobs)
+             for name, sc in scenarios.items()}
+    return {name: task.result() for name, task in tasks.items()}
 
 
 def _quantiles(values: np.ndarray, intervals: list[float], axis: int = 0) -> dict[str, np.ndarray]:
