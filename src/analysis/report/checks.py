@@ -56,9 +56,10 @@ def _external_in_css(css: str) -> list[str]:
     return [u for u in urls if _EXTERNAL.match(u)]
 
 
-class _Scanner(HTMLParser):
+class _Scanner:
+    """The report rules of the module docstring (fed by ``_Scans``)."""
+
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.problems: list[str] = []
         self.html_lang: str | None = None
         self.title = ""
@@ -119,11 +120,10 @@ def _css_references(css: str) -> list[str]:
     return found + [f"@import {u}" for u in _CSS_IMPORT.findall(css) if not _EXTERNAL.match(u)]
 
 
-class _TrustScanner(HTMLParser):
-    """The trust rules of the module docstring, element by element."""
+class _TrustScanner:
+    """The trust rules of the module docstring, element by element (fed by ``_Scans``)."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.problems: list[str] = []
         self.quarto = False
         self.scripts: list[dict[str, str]] = []
@@ -186,19 +186,41 @@ def _srcset_urls(value: str) -> list[str]:
     return [t for t in re.split(r"[\s,]+", rest) if t and not _SRCSET_DESCRIPTOR.match(t)]
 
 
-def trust_problems_html(html: str) -> list[str]:
-    """What would let a published HTML report fetch, navigate or run something (the trust rules above)."""
-    scanner = _TrustScanner()
-    scanner.feed(html)
-    scanner.close()
+class _Scans(HTMLParser):
+    """Both rule sets in one pass of the tokenizer, which is most of what a check costs (a published
+    report is checked as it is rendered, at the end of the monthly run)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.report, self.trust = _Scanner(), _TrustScanner()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.report.handle_starttag(tag, attrs)
+        self.trust.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        self.report.handle_endtag(tag)
+        self.trust.handle_endtag(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.report.handle_data(data)
+        self.trust.handle_data(data)
+
+
+def _scan(html: str) -> _Scans:
+    scans = _Scans()
+    scans.feed(html)
+    scans.close()
+    return scans
+
+
+def _trust_problems(scanner: _TrustScanner) -> list[str]:
     return scanner.problems + scanner.script_problems()
 
 
-def _scan(html: str) -> _Scanner:
-    scanner = _Scanner()
-    scanner.feed(html)
-    scanner.close()
-    return scanner
+def trust_problems_html(html: str) -> list[str]:
+    """What would let a published HTML report fetch, navigate or run something (the trust rules above)."""
+    return _trust_problems(_scan(html).trust)
 
 
 def _image_problem(data: bytes) -> str | None:
@@ -231,7 +253,10 @@ def check_html_images(path: Path, expected: int) -> list[str]:
     A relative or missing image shows as a broken picture only when the file
     is opened away from the build folder, i.e. by the reader; hence the count.
     """
-    srcs = _scan(Path(path).read_text(encoding="utf-8")).img_srcs
+    return _image_problems(_scan(Path(path).read_text(encoding="utf-8")).report.img_srcs, expected)
+
+
+def _image_problems(srcs: list[str], expected: int) -> list[str]:
     problems = [f"picture {i}: {why}" for i, src in enumerate(srcs, 1) if (why := _data_uri_problem(src))]
     if len(srcs) != expected:
         problems.append(f"{len(srcs)} pictures in the file, the notebook drew {expected}")
@@ -265,20 +290,24 @@ def check_docx_images(path: Path, expected: int) -> list[str]:
     return problems
 
 
-def check_html(path: Path) -> list[str]:
-    """Problems that make a rendered HTML report unfit to publish (empty list = fine)."""
-    html = Path(path).read_text(encoding="utf-8")
-    scanner = _scan(html)
-    problems = list(scanner.problems) + trust_problems_html(html)
+def check_html(path: Path, expected_images: int | None = None) -> list[str]:
+    """Problems that make a rendered HTML report unfit to publish (empty list = fine); with
+    ``expected_images``, those of ``check_html_images`` too, from the same pass over the file."""
+    scans = _scan(Path(path).read_text(encoding="utf-8"))
+    scanner = scans.report
+    problems = list(scanner.problems) + _trust_problems(scans.trust)
     if scanner.html_lang is None or scanner.html_lang.lower() not in {"da", "da-dk"}:
         problems.insert(0, f'<html lang="da"> missing (lang={scanner.html_lang!r})')
     if not scanner.title.strip():
         problems.append("document has no <title>")
+    if expected_images is not None:
+        problems += _image_problems(scanner.img_srcs, expected_images)
     return problems
 
 
-def check_docx(path: Path) -> list[str]:
-    """The same checks for a Word file: Danish language, image descriptions, no placeholder, no code style."""
+def check_docx(path: Path, expected_images: int | None = None) -> list[str]:
+    """The same checks for a Word file: Danish language, image descriptions, no placeholder, no code style;
+    with ``expected_images``, those of ``check_docx_images`` too."""
     with zipfile.ZipFile(path) as docx:
         document = docx.read("word/document.xml").decode("utf-8")
         styles = docx.read("word/styles.xml").decode("utf-8")
@@ -293,7 +322,8 @@ def check_docx(path: Path) -> list[str]:
         problems.append(f"renderer placeholder {RENDERER_PLACEHOLDER} was not replaced")
     if 'w:val="SourceCode"' in document:
         problems.append("code block shown (SourceCode style)")
-    return problems + trust_problems_docx(path)
+    problems += trust_problems_docx(path)
+    return problems if expected_images is None else problems + check_docx_images(path, expected_images)
 
 
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")

@@ -8,7 +8,6 @@ import pandas as pd
 
 from analysis.base import fmt
 from analysis.months import period_label
-from analysis.report import charts
 from analysis.report import show as out
 from analysis.report.memo import Memo
 from analysis.report.published import Figures
@@ -79,6 +78,8 @@ def conversion_table(figs: Figures, shelters: pd.DataFrame) -> pd.DataFrame:
 
 
 def show(memo: Memo) -> None:
+    from analysis.report import charts  # here, not at the top: the technical appendix reads this module's tables only
+
     figs = memo.figures
     memo.show_status(2)
     out.figure(charts.line_chart(places_chart(figs), "period", "value", hue="serie",
