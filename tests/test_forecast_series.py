@@ -6,7 +6,7 @@ import pytest
 from analysis.forecast.backtest import default_origins, littles_law, mase_scale, rolling_backtest
 from analysis.forecast.methods import seasonal_naive
 from analysis.forecast.realdata import nyc_census, toronto_flows
-from analysis.forecast.series import fit_flows, project, reconciliation_residual
+from analysis.forecast.series import at_origin, fit_flows, project, reconciliation_residual
 
 
 def test_seasonal_naive_is_exact_on_a_pure_season():
@@ -20,18 +20,34 @@ def test_mase_scale():
 
 
 def test_flows_are_reconciled_and_the_residual_continues():
-    """Stock 100 → 110 each month with inflow 20 and outflow 10 % of the stock: the flows
-    explain +10, so the residual is 0; with outflow 20 they explain 0 and +10 a month is the residual."""
+    """Stock 100 → 110 each month with inflow 20 and outflow 20: the flows explain 0, so +10 a month
+    is the residual; with outflow 10 they explain +10 and the residual is 0."""
     months = pd.date_range("2020-01-01", periods=14, freq="MS")
     y = pd.Series(100.0 + 10 * np.arange(14), index=months)
-    inflow = pd.Series(20.0, index=months)
-    outflow = pd.Series(20.0, index=months)
-    assert reconciliation_residual(y, inflow, outflow).tolist() == [10.0] * 13
-    fit = fit_flows(y, 3.0, inflow, outflow)
-    assert fit.residual == 10.0 and fit.level == 20.0
-    assert fit.exit_rate == pytest.approx(240 / y.iloc[1:13].sum() * 1)  # outflow over last month's stock, 12 months
-    first = project(fit, 230.0, 1)[0]
-    assert first == pytest.approx((1 - fit.exit_rate) * 230 + 20 + 10)
+    assert reconciliation_residual(y, pd.Series(20.0, index=months), pd.Series(20.0, index=months)).tolist() == [10.0] * 13
+    assert reconciliation_residual(y, pd.Series(20.0, index=months), pd.Series(10.0, index=months)).tolist() == [0.0] * 13
+
+
+def test_rates_are_taken_where_they_are_at_the_origin():
+    """By hand: stock 100 + 10k (k = 0…13); outflow 10 % of last month's stock, so the exit rate is
+    0.1 every month; inflow 20 + 0.1 × last month's stock = 30, 31, …, 42 for k = 1…13, so the flows
+    explain +20 a month against +10 seen: residual −10. The last year's inflow (31…42) has mean 36.5
+    but stands at 42 at the origin, and the forecast holds it there: 0.9 × 230 + 42 − 10 = 239, then
+    0.9 × 239 + 32 = 247.1 (no season in 14 months, so no calendar factors)."""
+    months = pd.date_range("2020-01-01", periods=14, freq="MS")
+    y = pd.Series(100.0 + 10 * np.arange(14), index=months)
+    prev = y.shift(1)
+    fit = fit_flows(y, 3.0, (20 + 0.1 * prev).fillna(0), (0.1 * prev).fillna(0))
+    assert fit.exit_rate == pytest.approx(0.1) and fit.residual == pytest.approx(-10.0)
+    assert fit.level == pytest.approx(42.0)
+    np.testing.assert_allclose(project(fit, 230.0, 2), [239.0, 247.1])
+
+
+def test_the_value_at_the_origin_of_the_fitted_line_by_hand():
+    # 0, 2, 1, 3 at t = −3…0: slope 4/5 = 0.8 around (−1.5, 1.5), so 1.5 + 0.8 × 1.5 = 2.7 at t = 0
+    assert at_origin(pd.Series([0.0, 2.0, 1.0, 3.0])) == pytest.approx(2.7)
+    assert at_origin(pd.Series([5.0, 5.0, 5.0])) == pytest.approx(5.0)
+    assert at_origin(pd.Series([4.0])) == 4.0
 
 
 def test_counts_only_takes_the_stated_stay():
@@ -41,6 +57,21 @@ def test_counts_only_takes_the_stated_stay():
     fit = fit_flows(y, 3.0)
     assert fit.exit_rate == pytest.approx(1 / 3) and fit.level == pytest.approx(100.0) and fit.residual == 0
     np.testing.assert_allclose(project(fit, 300.0, 24), 300.0)
+
+
+def test_counts_only_arrivals_at_the_origin():
+    """Stock 300 + 3k with a 3-month stay: arrivals y(k) − ⅔ y(k−1) = 102 + k, so 115 at k = 13
+    (the year's mean would be 109.5); the projection then levels off at 3 × 115 = 345."""
+    months = pd.date_range("2020-01-01", periods=14, freq="MS")
+    fit = fit_flows(pd.Series(300.0 + 3 * np.arange(14), index=months), 3.0)
+    assert fit.level == pytest.approx(115.0)
+    assert project(fit, 339.0, 60)[-1] == pytest.approx(345.0)
+
+
+def test_arrivals_never_below_zero_at_the_origin():
+    """Stock 300 − 25k: implied arrivals 83⅓ − 8⅓k run to −25 at k = 13; arrivals cannot be negative."""
+    months = pd.date_range("2020-01-01", periods=14, freq="MS")
+    assert fit_flows(pd.Series(300.0 - 25 * np.arange(14), index=months), 3.0).level == 0.0
 
 
 def test_mase_scale_window_includes_the_origin_month():

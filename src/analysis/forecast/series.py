@@ -6,7 +6,7 @@ part of the stock change the flows do not explain (stock(t) − stock(t−1) −
 is reconciled as its own term rather than taken at face value. With counts only, h is
 1 / ``forecast.series_mean_stay_months`` (a stated source, not a regression of the
 stock on its lag, which wandered to 100-month stays on NYC) and arrivals are what the
-stock change implies. No trend: the baseline level is the last year's.
+stock change implies. Rates hold where they are at the origin: no trend after it.
 """
 from __future__ import annotations
 
@@ -45,14 +45,27 @@ def reconciliation_residual(y: pd.Series, inflow: pd.Series, outflow: pd.Series)
     return (y - y.shift(1) - (inflow - outflow)).iloc[1:]
 
 
+def at_origin(values: pd.Series) -> float:
+    """The value at the last month of the straight line fitted to ``values`` (one per month).
+
+    A window's mean describes the month in its middle, half a year before the origin when the
+    window is a year; the line's end is the rate now. The forecast holds it there: the line's
+    slope is not continued (no trend in the baseline, docs/forecast.md rule 2).
+    """
+    v = np.asarray(values, dtype=float)
+    t = np.arange(len(v)) - (len(v) - 1)  # the last month at 0: the intercept is the value there
+    return float(np.polyfit(t, v, 1)[1]) if len(v) > 1 else float(v[-1])
+
+
 def fit_flows(y: pd.Series, mean_stay_months: float, inflow: pd.Series | None = None,
               outflow: pd.Series | None = None) -> FlowFit:
-    """Rates from the last ``WINDOW`` months (seasonal factors from up to ``SEASON_WINDOW``)."""
+    """Rates at the origin from the last ``WINDOW`` months (``at_origin``; seasonal factors from up to
+    ``SEASON_WINDOW``); the reconciliation residual is the window's mean, a bias rather than a rate."""
     if len(y) < WINDOW + 1:
         raise ValueError(f"the stock-and-flow model needs at least {WINDOW + 1} months, got {len(y)}")
     prev = y.shift(1)
     if inflow is not None and outflow is not None:
-        h = float(outflow.iloc[-WINDOW:].sum() / prev.iloc[-WINDOW:].sum())
+        h = at_origin((outflow / prev).iloc[-WINDOW:])
         arrivals = inflow
         residual = float(reconciliation_residual(y, inflow, outflow).iloc[-WINDOW:].mean())
     else:
@@ -61,7 +74,7 @@ def fit_flows(y: pd.Series, mean_stay_months: float, inflow: pd.Series | None = 
         residual = 0.0
     recent = arrivals.iloc[-SEASON_WINDOW:].astype(float)
     _, _, seasonal = _seasonal_trend(recent, 0.0)
-    level = float((recent / seasonal[recent.index.month - 1]).iloc[-WINDOW:].mean())
+    level = max(at_origin((recent / seasonal[recent.index.month - 1]).iloc[-WINDOW:]), 0.0)
     return FlowFit(float(np.clip(h, 1e-3, 1.0)), level, seasonal, residual, int(y.index[-1].month % 12 + 1))
 
 
