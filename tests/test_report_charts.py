@@ -44,8 +44,38 @@ def test_line_chart_names_each_series_at_its_end():
     fig = charts.line_chart(df, "period", "value", hue="serie")
     labels = [t for t in fig.axes[0].texts if t.get_text()]
     assert sorted(t.get_text() for t in labels) == ["nye: 12", "tilbage fra bolig: 12"]
-    y = sorted(t.xyann[1] for t in labels)  # equal values: the labels are pushed apart, not drawn on each other
-    assert y[1] - y[0] > 0.3
+    boxes = _label_boxes(fig)  # equal values: the labels are pushed apart, not drawn on each other
+    assert boxes[1].y0 >= boxes[0].y1
+    plt.close(fig)
+
+
+def _label_boxes(fig) -> list:
+    """The drawn line-end labels' boxes (display units), bottom first."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    return sorted((t.get_bbox_patch().get_window_extent(renderer) for t in fig.axes[0].texts if t.get_text()),
+                  key=lambda b: b.y0)
+
+
+@pytest.mark.parametrize("legend_rows", [0, 12])
+def test_end_labels_never_overlap_nor_run_above_the_plot(legend_rows):
+    """Four series ending near the top stacked their labels upward into the title (the capacity report's
+    backtest chart), and with a long legend below, labels 6 % of the range apart overlapped (its § 107
+    chart): labels are spaced in display units once the plot's height is known, and kept inside it."""
+    charts.apply_style()
+    fig, ax = plt.subplots(figsize=charts.FIGSIZE, layout="constrained")
+    ends = [(1, y, name, "#000000") for y, name in zip((99.0, 98.0, 93.0, 60.0), "abcd")]
+    for _, y, _, _ in ends:
+        ax.plot([0, 1], [50, y])
+    for i in range(legend_rows):
+        ax.plot([0, 1], [0, 0], label=f"serie {i}")
+    if legend_rows:
+        charts.legend_below(ax)
+    ax.set_ylim(0, 100)
+    charts.label_line_ends(ax, ends)
+    boxes = _label_boxes(fig)
+    assert len(boxes) == 4 and boxes[-1].y1 <= ax.bbox.y1 + 1
+    assert all(upper.y0 >= lower.y1 for lower, upper in zip(boxes, boxes[1:]))
     plt.close(fig)
 
 

@@ -21,7 +21,9 @@ import pandas as pd
 from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import FuncFormatter
+from matplotlib.transforms import Affine2D
 
 from analysis.base import fmt
 
@@ -167,21 +169,35 @@ def label_line_ends(ax: Axes, ends: list[tuple[object, float, str, str]], decima
     """Name each series at its last point (x, y, label, colour), nudged apart so labels never overlap.
 
     A direct label lets a reader who cannot tell the colours apart read the
-    chart without matching legend symbols; the value is written with it.
+    chart without matching legend symbols; the value is written with it. The
+    labels are placed when the figure is drawn, in display units: only then is the
+    plot's height known (a long legend below shrinks it), so one label height apart
+    is really one label apart, and a stack that would run above the plot, into the
+    title, is moved down instead.
     """
     if not ends:
         return
-    low, high = ax.get_ylim()
-    gap = (high - low) * 0.06
-    placed: list[float] = []
-    for x, y, label, colour in sorted(ends, key=lambda e: e[1]):
-        target = max(y, placed[-1] + gap) if placed else y
-        placed.append(target)
+    ends = sorted(ends, key=lambda e: e[1])
+    size = FontProperties(size="small").get_size_in_points()
+
+    def stacked(renderer) -> list[float]:
+        """Display y of each label: at its line's end, at least a label's height above the one below."""
+        gap = renderer.points_to_pixels(size) * 1.5  # a line of text in its box, and a hair of air
+        ys: list[float] = []
+        for x, y, _, _ in ends:
+            at = ax.transData.transform((ax.convert_xunits(x), y))[1]
+            ys.append(max(at, ys[-1] + gap) if ys else at)
+        over = ys[-1] - (ax.bbox.y1 - gap / 2)
+        return [v - over for v in ys] if over > 0 else ys
+
+    for i, (x, y, label, colour) in enumerate(ends):
+        def place(renderer, i: int = i, x: object = x) -> Affine2D:
+            return Affine2D().translate(ax.transData.transform((ax.convert_xunits(x), 0))[0], stacked(renderer)[i])
+
         value = fmt.pct(y, decimals) if percent else fmt.number(y, decimals)
-        ax.annotate(f"{label}: {value}", xy=(x, y), xytext=(x, target), textcoords="data", xycoords="data",
+        ax.annotate(f"{label}: {value}", xy=(x, y), xytext=(0, 0), textcoords=place, xycoords="data",
                     fontsize="small", color=TEXT_COLOUR, va="center", ha="left", annotation_clip=False,
                     bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": colour, "linewidth": 0.8})
-        ax.annotate("", xy=(x, y), xytext=(x, target))  # keeps the label's anchor in the layout
     ax.margins(x=0.02)
 
 

@@ -27,7 +27,8 @@ def pilot_chart(figs: Figures, params: Params) -> pd.DataFrame:
     start = period_label(pd.Period(pd.Timestamp(str(params["pilot.start_date"])), "M"))
     periods = [p for p in figs.history if p >= start]
     data = figs.series({("pilot_referred", ""): "Indstillet", ("pilot_moved_in", ""): "Flyttet ind"}, periods)
-    target = pd.DataFrame({"period": periods, "serie": f"Pladser ad gangen: {params['targets.pilot_places']}",
+    # named without its number: the chart writes the value at the line's end ("Pladser ad gangen: 50")
+    target = pd.DataFrame({"period": periods, "serie": "Pladser ad gangen",
                            "value": float(params["targets.pilot_places"])})
     return pd.concat([data, target], ignore_index=True)
 
