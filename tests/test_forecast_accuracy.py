@@ -334,3 +334,20 @@ def test_mase_and_coverage_do_not_depend_on_the_unit(values, factor):
     assert tables[0]["coverage80"].between(0, 1).all()
     # coverage can differ only where an actual sits on a bound within rounding
     assert (tables[0]["coverage80"] - tables[1]["coverage80"]).abs().max() <= 0.1
+
+
+def test_the_capacity_reports_public_series_table_is_what_the_code_computes_now():
+    """The report cannot read the public files, so the benchmark records their table in the package
+    (``bench_forecast.py --record``); recomputed here from the same monthly files, it must be equal,
+    so a change to the method cannot leave the report showing the old method's figures."""
+    from pathlib import Path
+
+    from analysis.forecast.accuracy import REFERENCE_FILE, reference_accuracy
+    from analysis.params import load_params
+    from analysis.report.forecast_report import read_reference
+
+    folder = Path(__file__).parent / "fixtures" / "realdata"
+    now = reference_accuracy(folder, float(load_params()["forecast.series_mean_stay_months"]))
+    recorded = read_reference(REFERENCE_FILE)
+    assert list(recorded["series"].unique()) == ["nyc_counts", "toronto_flows", "toronto_counts"]
+    pd.testing.assert_frame_equal(recorded, now.round(6), check_dtype=False, atol=1e-6)

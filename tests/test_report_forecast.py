@@ -47,3 +47,46 @@ def test_intro_counts_the_scenarios_of_the_parameter_file_and_names_a_bill_befor
     three = dict(list(P["scenarios.definitions"].items())[:3])
     assert "i tre scenarier" in forecast_report.intro_markdown(M, load_params(overrides={"scenarios.definitions": three}))
     assert "lovforslaget pr. februar 2023" in forecast_report.intro_markdown(pd.Period("2023-02", "M"), P)
+
+
+def _reference(rows: list[tuple[str, str, str, float, float, float]]) -> pd.DataFrame:
+    """(series, label, method, mase at 12, coverage80, coverage95); 30 origins, August 2013 to December 2025."""
+    return pd.DataFrame([{"series": s, "label_da": label, "method": m, "horizon": "12", "mase": mase,
+                          "coverage80": c80, "coverage95": c95, "origins": 30, "first": "2013-08", "last": "2025-12"}
+                         for s, label, m, mase, c80, c95 in rows])
+
+
+def test_reference_table_puts_the_forecast_beside_the_best_standard_method_by_mase():
+    ref = _reference([("a", "By A", "naive", 1.20, 0.5, 0.6), ("a", "By A", "drift", 1.00, 0.5, 0.6),
+                      ("a", "By A", "model", 1.04, 0.784, 0.955), ("a", "By A", "littles_law", 0.10, None, None),
+                      ("a", "By A", "model", 9.9, 0.0, 0.0)])  # a second 'model' row at another horizon is not read:
+    ref.loc[4, "horizon"] = "3"
+    [row] = forecast_report.reference_table(ref, 12).to_dict("records")
+    assert row == {"Serie": "By A, 2013–2025", "Prognosestarter": 30, "MASE, prognosen": "1,04",
+                   "Bedste standardmetode": "Lineær tendens (drift)", "MASE, bedste": "1,00",
+                   "I 80 %-interval": "78 %", "I 95 %-interval": "96 %"}  # Little's law is no standard method
+
+
+@pytest.mark.parametrize("model_a, expected", [(1.05, "på én af de to serier"), (1.051, "på ingen af serierne")])
+def test_reference_text_counts_ties_within_0_05_and_names_where_the_band_fell_short(model_a, expected):
+    """By hand: series A's best standard method has MASE 1.00, so 1.05 ties and 1.051 loses; series B's
+    forecast (2.0) loses to 1.5 either way. Coverage 0.65 (A, below 0.7, named) and 0.80 (B)."""
+    ref = _reference([("a", "By A", "drift", 1.00, 0.5, 0.5), ("a", "By A", "model", model_a, 0.65, 0.9),
+                      ("b", "By B", "naive", 1.50, 0.5, 0.5), ("b", "By B", "model", 2.00, 0.80, 0.9)])
+    text = forecast_report.reference_text(ref, 12)
+    assert f"standardmetoder {expected} (en forskel i MASE på højst 0,05" in text
+    assert "inden for 80 %-intervallet i 65–80 % af tilfældene" in text
+    assert "sjældnere (By A)," in text and "By B)" not in text
+
+
+def test_reference_text_without_a_short_band_says_nothing_of_a_break():
+    ref = _reference([("a", "By A", "naive", 1.0, 0.5, 0.5), ("a", "By A", "model", 0.9, 0.8, 0.95),
+                      ("b", "By B", "naive", 1.0, 0.5, 0.5), ("b", "By B", "model", 0.9, 0.8, 0.95)])
+    text = forecast_report.reference_text(ref, 12)
+    assert "standardmetoder på begge serier (" in text
+    assert "i 80 % af tilfældene" in text and "brud" not in text
+
+
+def test_reference_text_of_one_series():
+    ref = _reference([("a", "By A", "naive", 1.0, 0.5, 0.5), ("a", "By A", "model", 1.2, 0.8, 0.95)])
+    assert "standardmetoder ikke på serien (" in forecast_report.reference_text(ref, 12)

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 import analysis
 
 _CHUNK = 1 << 20
-_CODE_SUFFIXES = {".py", ".yml", ".yaml", ".lua", ".css", ".html", ".txt"}
+_CODE_SUFFIXES = {".py", ".yml", ".yaml", ".lua", ".css", ".html", ".txt", ".csv", ".docx"}  # all the package ships
 
 
 def file_sha256(path: Path) -> str:

@@ -29,6 +29,7 @@ METHOD_DA = {"model": "prognosen", "naive": "sidste måneds niveau", "seasonal_n
              "drift": "den lineære tendens", "damped_ets": "dæmpet eksponentiel udjævning"}
 STANDARD = ("naive", "seasonal_naive", "drift", "damped_ets")
 TIE_SHARE = 0.05  # in the sentence, errors within 5 % of each other are "about as good"
+TIE_MASE = 0.05  # issue 16's judging: MASE differences within 0.05 count as ties
 
 
 def series_forecasters(y: pd.Series, mean_stay_months: float, inflow: pd.Series | None = None,
@@ -155,6 +156,30 @@ def _fail_at(path: Path, raw: pd.DataFrame, bad: pd.Series, column: str, what: s
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise ValueError(f"{path}, row {i + 2}, column '{column}': {what}")  # the cell itself is not quoted
+
+
+# The public series the method is tried on (docs/forecast.md, "Accuracy"): id -> (monthly file, Danish
+# label, whether its inflow and outflow are used). The capacity report shows their table beside its own backtest.
+REFERENCE_SERIES = {
+    "nyc_counts": ("nyc_dhs_monthly.csv", "New York, kun bestanden", False),
+    "toronto_flows": ("toronto_flow_monthly.csv", "Toronto, bestand med til- og afgang", True),
+    "toronto_counts": ("toronto_flow_monthly.csv", "Toronto, kun bestanden", False),
+}
+REFERENCE_FILE = Path(__file__).with_name("reference_accuracy.csv")
+
+
+def reference_accuracy(folder: Path, mean_stay_months: float) -> pd.DataFrame:
+    """``accuracy_table`` of every ``REFERENCE_SERIES`` file in ``folder``, with the series' id, Danish
+    label and first and last month. The monthly run cannot read the public files (nor afford statsmodels),
+    so ``benchmarks/bench_forecast.py --record`` writes this to ``REFERENCE_FILE`` and a test recomputes it
+    from ``tests/fixtures/realdata``: the report's figures are this module's, never typed in."""
+    frames = []
+    for sid, (name, label, with_flows) in REFERENCE_SERIES.items():
+        df = read_series(folder / name)
+        flows = {"inflow": df["inflow"], "outflow": df["outflow"]} if with_flows else {}
+        table = accuracy_table(evaluate_series(df["stock"], mean_stay_months, **flows))
+        frames.append(table.assign(series=sid, label_da=label, first=f"{df.index[0]:%Y-%m}", last=f"{df.index[-1]:%Y-%m}"))
+    return pd.concat(frames, ignore_index=True)
 
 
 def evaluate_file(path: Path, mean_stay_months: float, origins: int = ORIGINS) -> pd.DataFrame:

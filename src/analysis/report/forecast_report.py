@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.base import fmt
-from analysis.forecast.accuracy import accuracy_sentence, accuracy_table
+from analysis.forecast.accuracy import REFERENCE_FILE, STANDARD, TIE_MASE, accuracy_sentence, accuracy_table
 from analysis.forecast.crosschecks import reconciliation
 from analysis.forecast.scenarios import KNOBS, load_scenarios
 from analysis.report import params_table as danish_params
@@ -222,6 +222,63 @@ def backtest_table(backtest: pd.DataFrame, horizon: int) -> pd.DataFrame:
 def accuracy_text(backtest: pd.DataFrame, horizon: int) -> str:
     """The plain-Danish accuracy sentence of the report (the memo's comes from the same function)."""
     return accuracy_sentence(accuracy_table(backtest, horizons=(horizon,), mean_to=horizon), str(horizon))
+
+
+def read_reference(path=REFERENCE_FILE) -> pd.DataFrame:
+    """The accuracy table on the public series (``accuracy.reference_accuracy``, recorded by the benchmark)."""
+    return pd.read_csv(path, dtype={"horizon": str, "first": str, "last": str})
+
+
+def _reference_rows(reference: pd.DataFrame, horizon: int) -> list[tuple[pd.Series, pd.Series]]:
+    """Per series: the forecast's row at ``horizon`` and the standard method with the lowest MASE there."""
+    rows = []
+    for _, part in reference[reference["horizon"] == str(horizon)].groupby("series", sort=False):
+        standard = part[part["method"].isin(STANDARD)]
+        rows.append((part[part["method"] == "model"].iloc[0], standard.loc[standard["mase"].idxmin()]))
+    return rows
+
+
+def reference_table(reference: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    """The method tried on public series: the forecast's MASE at ``horizon`` months against the best standard
+    method's, and the share of actuals inside its 80 % and 95 % intervals."""
+    return pd.DataFrame([{
+        "Serie": f"{m['label_da']}, {m['first'][:4]}–{m['last'][:4]}",
+        "Prognosestarter": int(m["origins"]),
+        "MASE, prognosen": fmt.number(m["mase"], 2),
+        "Bedste standardmetode": METHODS_BACKTEST_DA[best["method"]],
+        "MASE, bedste": fmt.number(best["mase"], 2),
+        "I 80 %-interval": fmt.pct(m["coverage80"]),
+        "I 95 %-interval": fmt.pct(m["coverage95"]),
+    } for m, best in _reference_rows(reference, horizon)])
+
+
+def _on_how_many(good: int, n: int) -> str:
+    """"på alle tre serier", "på begge serier", "på én af de tre serier", "på ingen af serierne"; one: "på serien"."""
+    if n == 1:
+        return "på serien" if good else "ikke på serien"
+    if good == n:
+        return "på begge serier" if n == 2 else f"på alle {fmt.count_word(n)} serier"
+    return "på ingen af serierne" if good == 0 else f"på {'én' if good == 1 else fmt.count_word(good)} af de {fmt.count_word(n)} serier"
+
+
+def reference_text(reference: pd.DataFrame, horizon: int) -> str:
+    """Plain Danish: on how many public series the forecast did as well as the best standard method, and how
+    often the actual number fell inside its 80 % interval (the figures of ``reference_table``)."""
+    rows = _reference_rows(reference, horizon)
+    good = sum(m["mase"] <= best["mase"] + TIE_MASE for m, best in rows)
+    cover = [m["coverage80"] for m, _ in rows]
+    short = [m["label_da"] for m, _ in rows if m["coverage80"] < 0.7]
+    span = fmt.pct(min(cover)) if min(cover) == max(cover) else f"{fmt.number(100 * min(cover))}–{fmt.pct(max(cover))}"
+    text = (f"Metoden er også prøvet bagud på offentlige tal for antallet af hjemløse i herberg i New York og "
+            f"Toronto. {horizon} måneder frem ramte prognosen mindst lige så godt som den bedste af fire "
+            f"standardmetoder {_on_how_many(good, len(rows))} "
+            f"(en forskel i MASE på højst {fmt.number(TIE_MASE, 2)} regnes som lige god). De faktiske tal lå inden for "
+            f"80 %-intervallet i {span} af tilfældene; det skulle være omkring 80 %.")
+    if short:
+        text += (f" Hvor det skete langt sjældnere ({', '.join(short)}), ændrede tallene sig mere, end nogen "
+                 "tidligere prognosefejl havde vist: intervallet viser den usikkerhed, fortiden har kendt, og "
+                 "dækker ikke et brud, der er større end dem.")
+    return text
 
 
 def backtest_chart(backtest: pd.DataFrame, horizon: int) -> Figure:
