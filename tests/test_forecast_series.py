@@ -119,8 +119,8 @@ def test_default_origins_leave_a_full_horizon_and_36_months_of_training(n, count
 def test_loaders_read_the_published_formats(tmp_path, monkeypatch):
     (tmp_path / "extras").mkdir()
     (tmp_path / "nyc_dhs_daily_report.csv").write_text(
-        "Date of Census,Total Individuals in Shelter,Total Individuals in Families with Children in Shelter \n"
-        "01/03/2020,12,5\n01/02/2020,11,4\n01/02/2020,11,4\n", encoding="utf-8")
+        "Date of Census,Total Individuals in Shelter,Total Individuals in Families with Children in Shelter ,"
+        "Adult Families in Shelter\n01/03/2020,12,5,2\n01/02/2020,11,4,3\n01/02/2020,11,4,3\n", encoding="utf-8")
     (tmp_path / "extras" / "nyc_dhs_daily_census_tidy_2021-03_2025-12.csv").write_text(
         "date_of_census,measure,count,table\n2020-01-04,total_individuals_in_shelter,13,x\n"
         "2020-01-03,total_individuals_in_shelter,99,x\n2020-01-04,adult_families_in_shelter,1,x\n", encoding="utf-8")
@@ -131,7 +131,8 @@ def test_loaders_read_the_published_formats(tmp_path, monkeypatch):
     monkeypatch.setenv("ANALYSIS_REALDATA", str(tmp_path))
     nyc = nyc_census()
     assert nyc.tolist() == [11, 12, 13]  # oldest first, duplicate dropped, extended by the tidy file
-    assert nyc_census("Total Individuals in Families with Children in Shelter").tolist() == [4, 5]
+    assert nyc_census("Total Individuals in Families with Children in Shelter").tolist() == [4, 5]  # not in the tidy file
+    assert nyc_census("Adult Families in Shelter").tolist() == [3, 2, 1]  # continued by its own tidy measure
     tor = toronto_flows()
     assert tor["stock"].tolist() == [90, 100]
     assert tor["inflow"].tolist() == [3, 6] and tor["outflow"].tolist() == [2, 9]

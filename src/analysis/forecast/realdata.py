@@ -24,20 +24,33 @@ def realdata_dir() -> Path:
     return Path(env) if env else project_root().parent / "shared" / "realdata"
 
 
+# The main file's columns the tidy 2021–2025 extract continues, with its measure names.
+NYC_TIDY_MEASURES = {
+    "Total Individuals in Shelter": "total_individuals_in_shelter",
+    "Total Single Adults in Shelter": "total_single_adults_in_shelter",
+    "Families with Children in Shelter": "families_with_children_in_shelter",
+    "Adult Families in Shelter": "adult_families_in_shelter",
+}
+# Series the combined forecast's rules were not chosen on (docs/forecast.md, "Held-out check"): Toronto's
+# population groups with at least four years of data, and NYC's household types the tidy extract continues.
+HELD_OUT_TORONTO = ("Chronic", "Families", "Non-refugees", "Refugees", "Single Adult", "Youth")
+HELD_OUT_NYC = ("Total Single Adults in Shelter", "Families with Children in Shelter", "Adult Families in Shelter")
+
+
 def nyc_census(column: str = "Total Individuals in Shelter", extend: bool = True) -> pd.Series:
     """Daily census, oldest first; duplicated dates dropped (they are identical), gaps left as gaps.
 
     With ``extend``, days after the main file come from the tidy 2021–2025 extract
-    (it matches the main file exactly where they overlap; total individuals only).
+    (it matches the main file exactly where they overlap) for the columns it continues.
     """
     raw = pd.read_csv(realdata_dir() / NYC_FILE)
     raw.columns = raw.columns.str.strip()
     raw["date"] = pd.to_datetime(raw["Date of Census"], format="%m/%d/%Y")
     s = raw.drop_duplicates("date").set_index("date")[column].sort_index().astype(float)
     extra_file = realdata_dir() / NYC_EXTENSION
-    if extend and column == "Total Individuals in Shelter" and extra_file.exists():
+    if extend and column in NYC_TIDY_MEASURES and extra_file.exists():
         extra = pd.read_csv(extra_file, parse_dates=["date_of_census"])
-        extra = extra[extra["measure"] == "total_individuals_in_shelter"]
+        extra = extra[extra["measure"] == NYC_TIDY_MEASURES[column]]
         later = extra.set_index("date_of_census")["count"].astype(float)
         s = pd.concat([s, later[later.index > s.index.max()]]).sort_index()
     return s.rename("count")
