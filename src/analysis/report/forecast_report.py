@@ -269,15 +269,15 @@ def reference_text(reference: pd.DataFrame, horizon: int) -> str:
     cover = [m["coverage80"] for m, _ in rows]
     short = [m["label_da"] for m, _ in rows if m["coverage80"] < 0.7]
     span = fmt.pct(min(cover)) if min(cover) == max(cover) else f"{fmt.number(100 * min(cover))}–{fmt.pct(max(cover))}"
-    text = (f"Metoden er også prøvet bagud på offentlige tal for antallet af hjemløse i herberg i New York og "
-            f"Toronto. {horizon} måneder frem ramte prognosen mindst lige så godt som den bedste af fire "
+    text = (f"Metoden er også prøvet bagud på offentlige tal for antallet af borgere på herberg i New York og "
+            f"Toronto. Med {horizon} måneders horisont ramte prognosen mindst lige så godt som den bedste af fire "
             f"standardmetoder {_on_how_many(good, len(rows))} "
             f"(en forskel i MASE på højst {fmt.number(TIE_MASE, 2)} regnes som lige god). De faktiske tal lå inden for "
             f"80 %-intervallet i {span} af tilfældene; det skulle være omkring 80 %.")
     if short:
         text += (f" Hvor det skete langt sjældnere ({', '.join(short)}), ændrede tallene sig mere, end nogen "
-                 "tidligere prognosefejl havde vist: intervallet viser den usikkerhed, fortiden har kendt, og "
-                 "dækker ikke et brud, der er større end dem.")
+                 "tidligere prognosefejl havde vist: intervallet afspejler den usikkerhed, der har været før, og "
+                 "dækker ikke et brud, der er større end de tidligere.")
     return text
 
 
