@@ -23,4 +23,4 @@ def title_block(month: pd.Period, title: str) -> str:
 def appendix_link(file_name: str = APPENDIX_FILE) -> str:
     """The colophon's pointer to the technical appendix (indicator catalogue, parameters, method notes)."""
     return (f"Indikatorernes præcise definitioner, alle parametre med kilder, datakvaliteten og metodenoterne står i "
-            f"det tekniske bilag: [Teknisk bilag]({file_name}) (ligger i samme mappe som dette notat).\n")
+            f"det tekniske bilag: [Teknisk bilag]({file_name}) (ligger i samme mappe som denne fil).\n")
