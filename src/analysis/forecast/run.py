@@ -67,11 +67,11 @@ def run_scenarios(fitted: Fitted, params, paths: int | None = None, seed: int | 
     n = int(paths or params["forecast.paths"])
     s = int(params["forecast.seed"] if seed is None else seed)
     scenarios = load_scenarios(params)
-    if pool is None:
-        return {name: simulate(fitted.rates, fitted.state, months, limits, n, s, sc.knobs) for name, sc in scenarios.items()}
-    tasks = {name: pool.submit(simulate, fitted.rates, fitted.state, months, limits, n, s, sc.knobs)
-             for name, sc in scenarios.items()}
-    return {name: task.result() for name, task in tasks.items()}
+
+    def one(scenario: Scenario) -> Paths:
+        return simulate(fitted.rates, fitted.state, months, limits, n, s, scenario.knobs)
+
+    return dict(zip(scenarios, (pool.map if pool else map)(one, scenarios.values())))
 
 
 def _quantiles(values: np.ndarray, intervals: list[float], axis: int = 0) -> dict[str, np.ndarray]:
