@@ -13,17 +13,17 @@ the step's damped ETS is analysis.forecast.ets). Target: forecast step < 10 s on
 
 Accuracy comes from analysis.forecast.accuracy (the module the docs and both
 reports read): every method on rolling origins on the NYC DHS daily census
-(monthly means, counts only), Toronto's shelter-system flows (with flows, and
-counts only), read in place from ../shared/realdata, and the synthetic default;
-each real series also split into development (targets before its last 24
-months) and confirmation (its last 24 months). With --record the figures are
-appended to benchmarks/RESULTS.md ("Forecast (issue 6)") and replace the
-marked accuracy block of docs/forecast.md, and the table the capacity report shows
-for the public series is rewritten (analysis/forecast/reference_accuracy.csv, from
-the monthly copies in tests/fixtures/realdata; a test keeps it equal to the code's).
+(monthly means, counts only) and Toronto's shelter-system flows (with flows, and
+counts only), from their monthly copies in tests/fixtures/realdata
+(accuracy.REFERENCE_SERIES), and on the synthetic default; each real series also
+split into development (targets before its last 24 months) and confirmation (its
+last 24 months). With --record the figures are appended to benchmarks/RESULTS.md
+("Forecast (issue 6)") and replace the marked accuracy block of docs/forecast.md,
+and the same evaluation is written as the table the capacity report shows
+(analysis/forecast/reference_accuracy.csv; a test keeps it equal to the code's).
 
 With --held-out it runs the same evaluation on the real series the rules were not
-chosen on (realdata.HELD_OUT_TORONTO and HELD_OUT_NYC: Toronto's population groups,
+chosen on, read in place from ../shared/realdata (realdata.HELD_OUT_TORONTO and HELD_OUT_NYC: Toronto's population groups,
 with flows and counts only, and NYC's household types) and prints, per series, the
 combined forecast's MASE at 3, 6 and 12 months against the best standard method's
 and its 12-month coverage, and how many series meet each of issue 16's tests.
@@ -42,7 +42,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.forecast.accuracy import (REFERENCE_FILE, STANDARD, TIE_MASE, accuracy_table, confirmation_split,
-                                        evaluate_series, markdown_table, reference_accuracy)
+                                        evaluate_series, markdown_table, reference_accuracy, reference_errors)
 from analysis.forecast.backtest import local_backtest
 from analysis.forecast.combined import rebase
 from analysis.forecast.model import History, fit_history
@@ -96,15 +96,9 @@ def import_seconds() -> float:
     return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
 
 
-def real_series(stay: float) -> dict[str, tuple[pd.DataFrame, pd.Period]]:
-    """Per-origin errors of every method on the three real series, with each series' last month."""
-    nyc, tor = monthly(nyc_census()), toronto_flows()
-    last = lambda y: pd.Period(y.index[-1], freq="M")
-    return {
-        "NYC DHS census 2013–2025, counts only": (evaluate_series(nyc, stay), last(nyc)),
-        "Toronto 2018–2024, with flows": (evaluate_series(tor["stock"], stay, tor["inflow"], tor["outflow"]), last(tor)),
-        "Toronto 2018–2024, counts only": (evaluate_series(tor["stock"], stay), last(tor)),
-    }
+# the accuracy table's names of accuracy.REFERENCE_SERIES
+REAL_NAMES = {"nyc_counts": "NYC DHS census 2013–2025, counts only", "toronto_flows": "Toronto 2018–2024, with flows",
+              "toronto_counts": "Toronto 2018–2024, counts only"}
 
 
 def held_out(stay: float) -> pd.DataFrame:
@@ -187,11 +181,11 @@ def main() -> None:
     full, t_full = timed(lambda: run_forecast(tables, month, params, paths=args.paths))
     months = len(next(iter(results.values())).months)
     stay = float(params["forecast.series_mean_stay_months"])
-    real = real_series(stay)
+    real = reference_errors(FIXTURES, stay)  # one evaluation for this table, the docs and the report's CSV
     overall = {"Synthetic default (M = %s)" % month: accuracy_table(full.tables["backtest"]),
-               **{name: accuracy_table(errors) for name, (errors, _) in real.items()}}
-    split = {f"{name}, {part}": accuracy_table(errors)
-             for name, (all_errors, last) in real.items()
+               **{REAL_NAMES[sid]: accuracy_table(errors) for sid, (errors, _, _) in real.items()}}
+    split = {f"{REAL_NAMES[sid]}, {part}": accuracy_table(errors)
+             for sid, (all_errors, _, last) in real.items()
              for part, errors in confirmation_split(all_errors, last).items() if len(errors)}
     accuracy = "\n".join([
         "MASE at 3, 6 and 12 months ahead and the 1–12 mean (scaled by the in-sample seasonal-naive error up to",
@@ -222,7 +216,7 @@ def main() -> None:
     if args.record:
         record(HEADING, text)
         replace_docs_block(accuracy)
-        reference_accuracy(FIXTURES, stay).round(6).to_csv(REFERENCE_FILE, index=False)  # the capacity report's table
+        reference_accuracy(real).round(6).to_csv(REFERENCE_FILE, index=False)  # the capacity report's table
 
 
 if __name__ == "__main__":

@@ -342,12 +342,12 @@ def test_the_capacity_reports_public_series_table_is_what_the_code_computes_now(
     so a change to the method cannot leave the report showing the old method's figures."""
     from pathlib import Path
 
-    from analysis.forecast.accuracy import REFERENCE_FILE, reference_accuracy
+    from analysis.forecast.accuracy import REFERENCE_FILE, reference_accuracy, reference_errors
     from analysis.params import load_params
     from analysis.report.forecast_report import read_reference
 
     folder = Path(__file__).parent / "fixtures" / "realdata"
-    now = reference_accuracy(folder, float(load_params()["forecast.series_mean_stay_months"]))
+    now = reference_accuracy(reference_errors(folder, float(load_params()["forecast.series_mean_stay_months"])))
     recorded = read_reference(REFERENCE_FILE)
     assert list(recorded["series"].unique()) == ["nyc_counts", "toronto_flows", "toronto_counts"]
     pd.testing.assert_frame_equal(recorded, now.round(6), check_dtype=False, atol=1e-6)

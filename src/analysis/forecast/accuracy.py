@@ -168,18 +168,26 @@ REFERENCE_SERIES = {
 REFERENCE_FILE = Path(__file__).with_name("reference_accuracy.csv")
 
 
-def reference_accuracy(folder: Path, mean_stay_months: float) -> pd.DataFrame:
-    """``accuracy_table`` of every ``REFERENCE_SERIES`` file in ``folder``, with the series' id, Danish
-    label and first and last month. The monthly run cannot read the public files (nor afford statsmodels),
-    so ``benchmarks/bench_forecast.py --record`` writes this to ``REFERENCE_FILE`` and a test recomputes it
-    from ``tests/fixtures/realdata``: the report's figures are this module's, never typed in."""
-    frames = []
-    for sid, (name, label, with_flows) in REFERENCE_SERIES.items():
+def reference_errors(folder: Path, mean_stay_months: float) -> dict[str, tuple[pd.DataFrame, pd.Period, pd.Period]]:
+    """Per ``REFERENCE_SERIES`` id: the per-origin errors of every method (``evaluate_series``) on its
+    monthly file in ``folder``, with the series' first and last month."""
+    out = {}
+    for sid, (name, _, with_flows) in REFERENCE_SERIES.items():
         df = read_series(folder / name)
         flows = {"inflow": df["inflow"], "outflow": df["outflow"]} if with_flows else {}
-        table = accuracy_table(evaluate_series(df["stock"], mean_stay_months, **flows))
-        frames.append(table.assign(series=sid, label_da=label, first=f"{df.index[0]:%Y-%m}", last=f"{df.index[-1]:%Y-%m}"))
-    return pd.concat(frames, ignore_index=True)
+        months = pd.PeriodIndex(df.index, freq="M")
+        out[sid] = evaluate_series(df["stock"], mean_stay_months, **flows), months[0], months[-1]
+    return out
+
+
+def reference_accuracy(errors: dict[str, tuple[pd.DataFrame, pd.Period, pd.Period]]) -> pd.DataFrame:
+    """``accuracy_table`` of each series of ``reference_errors``, with its id, Danish label and first and
+    last month. The monthly run cannot read the public files (nor afford statsmodels), so
+    ``benchmarks/bench_forecast.py --record`` writes this to ``REFERENCE_FILE`` and a test recomputes it
+    from ``tests/fixtures/realdata``: the report's figures are this module's, never typed in."""
+    return pd.concat([accuracy_table(e).assign(series=sid, label_da=REFERENCE_SERIES[sid][1], first=str(first),
+                                               last=str(last))
+                      for sid, (e, first, last) in errors.items()], ignore_index=True)
 
 
 def evaluate_file(path: Path, mean_stay_months: float, origins: int = ORIGINS) -> pd.DataFrame:
