@@ -51,12 +51,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _one_line(exc: BaseException, code: int) -> str:
     """One line for stderr: our own errors' messages (they name file, row and column, never a cell value), an OS
     error's reason and path; of anything else only its class, since a library's message may quote a cell."""
-    from analysis.ingest.errors import IngestError
-    from analysis.pipeline.errors import PipelineError
+    from analysis.failures import RunFailure
 
     if isinstance(exc, OSError) and exc.strerror:
         return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
-    if isinstance(exc, (IngestError, PipelineError, ParameterError)) or code == 2:
+    if isinstance(exc, (RunFailure, ParameterError)) or code == 2:
         return " ".join(str(exc).split()) or type(exc).__name__
     return f"unexpected {type(exc).__name__}; run again with -v, or see the run's log"
 

@@ -86,6 +86,11 @@ def pipeline_error(exit_code: int) -> type[PipelineError]:
     return next((c for c in _subclasses(PipelineError) if c.exit_code == exit_code), PipelineError)
 
 
+def as_pipeline_error(exc: RunFailure) -> PipelineError:
+    """A domain failure (ingest, narrative, renderer) as the runner's failure of the same exit code."""
+    return exc if isinstance(exc, PipelineError) else pipeline_error(exc.exit_code)(str(exc))
+
+
 def kernel_failure(ename: str) -> type[PipelineError]:
     """The runner's failure for an exception a step's kernel raised, known by its class name only."""
     for module in KERNEL_FAILURE_MODULES:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from analysis.context import RunContext
 from analysis.fingerprint import combine, file_sha256, files_fingerprint
-from analysis.pipeline.errors import ConfigurationError
 from analysis.pipeline.files import read_json, utc_stamp, write_json_atomic
 from analysis.pipeline.steps import Scope, Step, StepResult
 
@@ -78,13 +77,9 @@ class CacheKeys:
 
     def key_fingerprint(self) -> str:
         """One-way digest of the pseudonymisation key: a new key re-pseudonymises, and the key is never stored."""
-        from analysis.ingest.errors import PseudonymKeyError
         from analysis.ingest.pseudonym import load_key
 
-        try:
-            key, _source = load_key(self.ctx.raw_dir, self.root)
-        except PseudonymKeyError as exc:
-            raise ConfigurationError(str(exc)) from None
+        key, _source = load_key(self.ctx.raw_dir, self.root)  # PseudonymKeyError: exit 2, as its class says
         return hmac.new(key, b"analysis cache key", hashlib.sha256).hexdigest()[:16]
 
     def status_fingerprint(self) -> dict[str, str]:

@@ -14,10 +14,11 @@ from typing import Iterator
 
 from analysis import cpr
 from analysis.context import PUBLISHED_TABLE, RunContext, project_root
+from analysis.failures import RunFailure
 from analysis.fingerprint import code_version, combine
 from analysis.months import last_complete_month
 from analysis.pipeline.errors import (
-    EXIT_CODES, BadData, MissingExtract, PipelineError, RenderFailure, ShareStale, StorageFailure, kernel_failure,
+    EXIT_CODES, MissingExtract, PipelineError, RenderFailure, ShareStale, StorageFailure, as_pipeline_error, kernel_failure,
 )
 from analysis.pipeline.files import read_json, utc_stamp
 from analysis.pipeline.keys import CacheKeys, Manifest
@@ -113,9 +114,12 @@ class Runner:
                 with file_lock(self.reports / ".locks" / f"{self.month}.lock", f"a run of {self.month}"):
                     try:
                         self._run_locked(result)
-                    except PipelineError as exc:
-                        self._record_run(outcome=f"failed (exit {exc.exit_code}): {exc}", finished=utc_stamp())
-                        raise
+                    except RunFailure as exc:  # a domain failure raised in this process ends the run the same way
+                        error = as_pipeline_error(exc)
+                        self._record_run(outcome=f"failed (exit {error.exit_code}): {error}", finished=utc_stamp())
+                        if error is exc:
+                            raise
+                        raise error from None
         except PipelineError as exc:
             link = self.reports / self.month
             result.published = link if link.exists() else None
@@ -185,6 +189,8 @@ class Runner:
             return self._run_step(step)
         except PipelineError:
             raise
+        except RunFailure as exc:  # a step run in this process (Step.function) keeps its failure's exit code
+            raise as_pipeline_error(exc) from None
         except Exception as exc:  # noqa: BLE001 - a dead kernel, a missing notebook: still a step failure (exit 6)
             raise PipelineError(f"step '{step.name}' could not run: {type(exc).__name__}: {exc}") from exc
 
@@ -271,16 +277,13 @@ class Runner:
         """The status file the memo will print, checked before any kernel starts (CPR numbers, unsafe Markdown)."""
         if not any(s.reads_status for s in self.steps):
             return
-        from analysis.report.narrative import NarrativeError, check_status_file, status_file
+        from analysis.report.narrative import check_status_file, status_file
 
         try:
             path, _ = status_file(self.raw, self.ctx.month)
         except FileNotFoundError:
             return  # the memo step says which file is missing
-        try:
-            check_status_file(path)
-        except NarrativeError as exc:
-            raise BadData(str(exc)) from None
+        check_status_file(path)
 
     def _check_freshness(self) -> None:
         """Late data: when the default month is older than the last complete month, the e-mail should say so."""
@@ -303,15 +306,11 @@ class Runner:
             return
         import pandas as pd
 
-        from analysis.ingest.errors import IngestError
         from analysis.ingest.plausibility import Acknowledgements, gate, key_figure_findings
 
         findings = key_figure_findings(pd.read_parquet(table), self.month, pd.read_parquet(previous[1]), previous[0],
                                        self.ctx.params)
-        try:
-            gate(findings, Acknowledgements.load(self.raw), self.month)
-        except IngestError as exc:
-            raise BadData(str(exc)) from None
+        gate(findings, Acknowledgements.load(self.raw), self.month)
 
     def _check_quality(self) -> None:
         quality = read_json(self.processed / "quality.json")
