@@ -26,6 +26,8 @@ from analysis.forecast.model import Fitted, History, fit_history
 from analysis.forecast.run import Capacity, capacity_today, run_scenarios, scenario_costs, summarise
 from analysis.forecast.segments import SEGMENTS
 from analysis.forecast.simulate import METHODS
+from analysis.indicators.build import indicator_table
+from analysis.indicators.catalogue import load_catalogue
 
 TABLES = ("episodes", "tenancies", "support", "shelters")
 # The backtest and the scenarios are independent and spend most of their time in NumPy's random
@@ -67,7 +69,8 @@ def rates_table(fitted: Fitted) -> pd.DataFrame:
 def indicator_rows(yearly: pd.DataFrame, costs: pd.DataFrame, history_costs: pd.DataFrame,
                    backtest: pd.DataFrame, month: pd.Period, horizon: int) -> pd.DataFrame:
     """Published figures: medians and 80 % bounds per scenario and year, costs, backtest MASE and
-    mean absolute error per method with the number of origins."""
+    mean absolute error per method with the number of origins (checked against the catalogue here,
+    as every indicator step's rows are)."""
     rows = []
     wanted = {"places_110_needed": "forecast_places_110", "places_107_needed": "forecast_places_107",
               "places_110_gap": "forecast_places_110_gap", "places_107_gap": "forecast_places_107_gap",
@@ -88,7 +91,7 @@ def indicator_rows(yearly: pd.DataFrame, costs: pd.DataFrame, history_costs: pd.
     for _, r in at[at["horizon"] == str(horizon)].iterrows():  # what the memo's accuracy sentence reads
         for measure in ("mase", "mae", "origins"):
             rows.append((f"backtest_{measure}_12m", str(month), r["method"], float(r[measure])))
-    return pd.DataFrame(rows, columns=["indicator", "period", "breakdown", "value"])
+    return indicator_table([pd.DataFrame(rows, columns=["indicator", "period", "breakdown", "value"])], load_catalogue())
 
 
 def run_forecast(tables: dict[str, pd.DataFrame], month: pd.Period, params, paths: int | None = None) -> ForecastOutputs:
