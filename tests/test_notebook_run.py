@@ -122,3 +122,21 @@ def test_a_failing_cell_runs_once(tmp_path):
     with pytest.raises(notebook_run.PapermillExecutionError):
         notebook_run.execute(source, tmp_path / "out.ipynb", {"x": 1}, tmp_path, report=False)
     assert (tmp_path / "runs.txt").read_text() == "x"
+
+
+def test_kernel_warnings_are_one_clean_masked_line_of_bounded_length(tmp_path):
+    """Any stderr line reaches the run log and the e-mail: one line, without control or bidi characters,
+    CPR-shaped numbers masked, cut at WARNING_CHARS (a library may print a cell); a warnings.warn line
+    keeps only "Category: message"."""
+    from analysis import cpr
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x")])
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stderr", text=(
+        "/tmp/ipykernel_1/123.py:4: UserWarning: kolonne\u202e 6108802020 ignoreret\n  warnings.warn(x)\n"
+        "progress\x1b[0m 50 %\rdone\n" + "y" * 1000 + "\n"))]
+    path = tmp_path / "executed.ipynb"
+    nbformat.write(nb, path)
+    first, progress, done, long = notebook_run.kernel_warnings(path)  # a carriage return splits the line, too
+    assert first == f"UserWarning: kolonne {cpr.MASK} ignoreret"
+    assert (progress, done) == ("progress[0m 50 %", "done")  # the escape character is gone
+    assert long == "y" * notebook_run.WARNING_CHARS

@@ -51,11 +51,13 @@ import zmq
 from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 
 from analysis import cpr
+from analysis.base.escape import one_line
 
 ENGINE = "analysis"
 PapermillExecutionError = papermill.PapermillExecutionError
 # ``warnings.warn`` prints "<file>:<line>: <Category>: <message>", then the source line, indented
 _WARNING_LINE = re.compile(r"^\S.*?:\d+: (?P<text>\w*Warning: .*)$")
+WARNING_CHARS = 300  # a warning line in the run log and the summary, at most
 
 
 class _FewerSaves(NotebookExecutionManager):
@@ -148,7 +150,8 @@ def kernel_warnings(executed: Path) -> list[str]:
     """The lines a step's code wrote to stderr, one per warning, CPR-shaped numbers masked.
 
     A ``warnings.warn`` line is shortened to "Category: message" (its file is the kernel's
-    temporary cell file, its echoed source line is dropped); any other line is kept as written.
+    temporary cell file, its echoed source line is dropped); any other line is kept as written,
+    less control and bidi characters, and cut at ``WARNING_CHARS`` (a library may print a cell).
     """
     if not executed.is_file():
         return []
@@ -160,5 +163,5 @@ def kernel_warnings(executed: Path) -> list[str]:
             for line in output.get("text", "").splitlines():
                 if line.strip() and not line[0].isspace():
                     match = _WARNING_LINE.match(line)
-                    found.append(cpr.mask(match["text"] if match else line.strip()))
+                    found.append(cpr.mask(one_line(match["text"] if match else line))[:WARNING_CHARS])
     return found

@@ -52,8 +52,9 @@ _FORBIDDEN: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-def _clean(value: object) -> str:
-    """One line: whitespace runs (line breaks included) become one space; control and bidi characters go."""
+def one_line(value: object) -> str:
+    """One line: whitespace runs (line breaks included) become one space; control and bidi characters go.
+    (Also for text from outside the package on its way to a log: a kernel's stderr.)"""
     text = "".join(" " if ch.isspace() else ch for ch in str(value)
                    if ch.isspace() or (unicodedata.category(ch) != "Cc" and ch not in _BIDI))
     return " ".join(text.split())
@@ -69,22 +70,22 @@ def _escape_chars(text: str, keep: frozenset[str] = frozenset()) -> str:
 
 def text(value: object) -> str:
     """``value`` as Markdown that shows it literally, on one line (table cells, captions, inline text)."""
-    return _escape_chars(_clean(value))
+    return _escape_chars(one_line(value))
 
 
 def attribute(value: object) -> str:
     """``value`` inside a double-quoted pandoc attribute (``{fig-alt="…"}``): one line, ``\\`` and ``"`` escaped."""
-    return _clean(value).replace("\\", "\\\\").replace('"', '\\"')
+    return one_line(value).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def inline(value: object) -> str:
     """One line of narrative (a title, a sub-deliverable): http(s) links as ``text (address)``, ``*``/``_``
     emphasis kept, everything else literal."""
-    line = _clean(value)
+    line = one_line(value)
     out, pos = [], 0
     for link in _LINK.finditer(line):
         out.append(_escape_chars(line[pos:link.start()], keep=_EMPHASIS))
-        label, url = _clean(link["text"]), link["url"]
+        label, url = one_line(link["text"]), link["url"]
         out.append(text(url) if label in ("", url) else f"{_escape_chars(label, keep=_EMPHASIS)} ({text(url)})")
         pos = link.end()
     out.append(_escape_chars(line[pos:], keep=_EMPHASIS))
