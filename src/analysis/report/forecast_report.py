@@ -208,13 +208,12 @@ def backtest_table(backtest: pd.DataFrame, horizon: int) -> pd.DataFrame:
     """Accuracy per method at ``horizon`` months (from ``analysis.forecast.accuracy``)."""
     s = accuracy_table(backtest, horizons=(horizon,), mean_to=horizon)
     at, mean = s[s["horizon"] == str(horizon)].set_index("method"), s[s["horizon"] != str(horizon)].set_index("method")
-    pct = lambda v: "–" if pd.isna(v) else f"{fmt.number(100 * v)} %"
     return pd.DataFrame({
         "Metode": [METHODS_BACKTEST_DA.get(m, m) for m in at.index],
         f"MASE ved {horizon} måneder": [fmt.number(v, 2) for v in at["mase"]],
         f"MASE, gennemsnit 1–{horizon} måneder": [fmt.number(v, 2) for v in mean.loc[at.index, "mase"]],
         f"Gns. fejl ved {horizon} måneder (personer)": [fmt.number(v) for v in at["mae"]],
-        "Inden for 80 %-interval": [pct(v) for v in at["coverage80"]],
+        "Inden for 80 %-interval": [fmt.pct(v) for v in at["coverage80"]],
         "Prognosestarter": at["origins"].astype(int).tolist(),
     })
 
