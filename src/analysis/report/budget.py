@@ -29,6 +29,7 @@ UNIT_PRICES = {
     "day_rates.shelter_110_per_night": "§ 110-herberg, pr. overnatning",
     "day_rates.s107_per_day": "§ 107 midlertidigt botilbud, pr. døgn",
 }
+# The support methods in Danish: the one vocabulary of the reports (memo spor 3 and 4, the forecast report)
 SUPPORT_DA = {"CTI": "CTI", "ICM": "ICM", "ACT": "ACT", "SEL85": "Almindelig § 85"}
 
 
@@ -68,6 +69,11 @@ def _yearly(costs: pd.DataFrame, history: pd.DataFrame, scenario: str, measure: 
     return years
 
 
+def short_labels(params: Mapping) -> dict[str, str]:
+    """Scenario names in tables and chart legends: the label up to its colon ("Reform: kortere ophold …" -> "Reform")."""
+    return {name: s.label_da.split(":")[0] for name, s in load_scenarios(params).items()}
+
+
 def _mio(v: float | None) -> str:
     return fmt.MISSING if v is None or pd.isna(v) else fmt.number(v / 1e6, 1)
 
@@ -82,7 +88,7 @@ def _partial_label(month: pd.Period) -> str:
 def cost_table(costs: pd.DataFrame, history: pd.DataFrame, params: Mapping, month: pd.Period) -> pd.DataFrame:
     """Per scenario and measure: the current year (marked partial), budget year and three outlook years, fixed prices."""
     years = budget_years(month)
-    labels = {name: s.label_da.split(":")[0] for name, s in load_scenarios(params).items()}
+    labels = short_labels(params)
     header = {month.year: _partial_label(month), years[0]: f"Budget {years[0]}",
               **{y: f"Overslag {y}" for y in years[1:]}}
     factor = price_factor(params, years[0])
@@ -117,15 +123,25 @@ def unit_price_table(params: Mapping, month: pd.Period) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def interval(lo: float, hi: float, decimals: int = 0) -> str:
+    """``109–129``: an interval's bounds, as every table and text of the reports writes them."""
+    return f"{fmt.number(lo, decimals)}–{fmt.number(hi, decimals)}"
+
+
+def median_band(median: float, lo: float, hi: float, label: str = "") -> str:
+    """``118 (109–129)``: a forecast median with its interval (``label`` before it; none without bounds)."""
+    band = "" if math.isnan(lo) or math.isnan(hi) else f" ({label}{interval(lo, hi)})"
+    return fmt.number(median) + band
+
+
 def with_band(figs: Figures, indicator: str, scenario: str, year: str, label: str = "") -> str:
-    """A forecast median with its 80 % interval, ``118 (109–129)`` (``label`` before the interval); the
-    cell's mark when the median is not published."""
+    """A published forecast median with its 80 % interval (``median_band``); the cell's mark when the
+    median is not published."""
     v = figs.value(indicator, scenario, year)
     if math.isnan(v):
         return figs.text(indicator, scenario, year)
-    lo, hi = figs.value(indicator, f"{scenario}_lo80", year), figs.value(indicator, f"{scenario}_hi80", year)
-    band = "" if math.isnan(lo) or math.isnan(hi) else f" ({label}{fmt.number(lo)}–{fmt.number(hi)})"
-    return fmt.number(v) + band
+    return median_band(v, figs.value(indicator, f"{scenario}_lo80", year), figs.value(indicator, f"{scenario}_hi80", year),
+                       label)
 
 
 def needs_table(figs: Figures, horizon: str, scenario: str = "baseline") -> pd.DataFrame:
@@ -166,14 +182,13 @@ NEED_MEASURES = {
 
 def yearly_needs(yearly: pd.DataFrame, params: Mapping, month: pd.Period, measure: str) -> pd.DataFrame:
     """One measure: a row per scenario, a column per budget and outlook year, median (80 % interval)."""
-    labels = {name: s.label_da.split(":")[0] for name, s in load_scenarios(params).items()}
+    labels = short_labels(params)
     years = [str(y) for y in budget_years(month)]
     part = yearly[(yearly["measure"] == measure) & (yearly["breakdown"] == "") & (yearly["months"] == 12)]
     rows = []
     for name, label in labels.items():
         cells = part[part["scenario"] == name].set_index("period")
-        rows.append({"Scenarie": label, **{y: (f"{fmt.number(cells.loc[y, 'median'])} "
-                                               f"({fmt.number(cells.loc[y, 'lo80'])}–{fmt.number(cells.loc[y, 'hi80'])})"
+        rows.append({"Scenarie": label, **{y: (median_band(*cells.loc[y, ["median", "lo80", "hi80"]])
                                                if y in cells.index else fmt.MISSING) for y in years}})
     return pd.DataFrame(rows)
 

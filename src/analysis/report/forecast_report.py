@@ -16,7 +16,7 @@ from analysis.forecast.accuracy import REFERENCE_FILE, STANDARD, TIE_MASE, accur
 from analysis.forecast.crosschecks import reconciliation
 from analysis.forecast.scenarios import KNOBS, load_scenarios
 from analysis.report import params_table as danish_params
-from analysis.report.budget import rules_note
+from analysis.report.budget import SUPPORT_DA, interval, median_band, rules_note, short_labels
 from analysis.report import show as out
 from analysis.report.published import Figures
 
@@ -36,7 +36,6 @@ MEASURES_DA = {
     "support_starts": "Nye bostøtteforløb",
     "support_active": "Aktive bostøtteforløb (årets udgang)",
 }
-METHODS_DA = {"CTI": "CTI", "ICM": "ICM", "ACT": "ACT", "SEL85": "Almindelig § 85"}
 AREAS_DA = {"110": "§ 110 herberg", "107": "§ 107 botilbud", "85a": "§ 85a bostøtte (Housing First)", "total": "I alt"}
 METHODS_BACKTEST_DA = {"model": "Prognosen (kombineret)", "naive": "Naiv (sidste måneds niveau)",
                        "seasonal_naive": "Sæsonnaiv (samme måned sidste år)", "drift": "Lineær tendens (drift)",
@@ -48,15 +47,6 @@ PARAM_PREFIXES = ("forecast.", "scenarios.", "reimbursement.", "day_rates.", "ta
 
 def scenario_labels(params) -> dict[str, str]:
     return {name: s.label_da for name, s in load_scenarios(params).items()}
-
-
-def short_labels(params) -> dict[str, str]:
-    """Chart legends: the label up to its colon ("Reform: kortere ophold …" -> "Reform")."""
-    return {name: label.split(":")[0] for name, label in scenario_labels(params).items()}
-
-
-def _interval(lo: float, hi: float, decimals: int = 0) -> str:
-    return f"{fmt.number(lo, decimals)}–{fmt.number(hi, decimals)}"
 
 
 def full_years(yearly: pd.DataFrame) -> pd.DataFrame:
@@ -71,7 +61,7 @@ def comparison_table(yearly: pd.DataFrame, year: str, params) -> pd.DataFrame:
         part = yearly[(yearly["scenario"] == name) & (yearly["period"] == year) & (yearly["breakdown"] == "")].set_index("measure")
         if part.empty:
             continue
-        cell = lambda m: f"{fmt.number(part.loc[m, 'median'])} ({_interval(part.loc[m, 'lo80'], part.loc[m, 'hi80'])})"
+        cell = lambda m: median_band(*part.loc[m, ["median", "lo80", "hi80"]])
         gap = part.loc["places_110_gap", "median"]
         rows.append({"Scenarie": label, "§ 110-pladser": cell("places_110_needed"), "§ 107-pladser": cell("places_107_needed"),
                      "Boliger": cell("dwellings_needed"),
@@ -95,8 +85,8 @@ def yearly_table(yearly: pd.DataFrame, scenario: str, measures: tuple[str, ...])
     part = part[(part["scenario"] == scenario) & part["measure"].isin(measures) & (part["breakdown"] == "")]
     return pd.DataFrame({
         "Mål": part["measure"].map(MEASURES_DA), "År": part["period"], "Median": part["median"].map(fmt.number),
-        "80 %-interval": [_interval(a, b) for a, b in zip(part["lo80"], part["hi80"])],
-        "95 %-interval": [_interval(a, b) for a, b in zip(part["lo95"], part["hi95"])],
+        "80 %-interval": [interval(a, b) for a, b in zip(part["lo80"], part["hi80"])],
+        "95 %-interval": [interval(a, b) for a, b in zip(part["lo95"], part["hi95"])],
     })
 
 
@@ -143,7 +133,7 @@ def scenario_alt(monthly: pd.DataFrame, measure: str, params, unit: str) -> str:
     labels = scenario_labels(params)
     data = monthly[(monthly["measure"] == measure) & (monthly["breakdown"] == "")]
     last = data[data["period"] == data["period"].max()]
-    parts = [f"{labels.get(r.scenario, r.scenario)} {fmt.number(r.median)} {unit} (80 %-interval {_interval(r.lo80, r.hi80)})"
+    parts = [f"{labels.get(r.scenario, r.scenario)} {fmt.number(r.median)} {unit} (80 %-interval {interval(r.lo80, r.hi80)})"
              for r in last.itertuples()]
     first = fmt.period(data["period"].min())
     return (f"Linjediagram med bånd fra {first} til {fmt.period(data['period'].max())}, ét pr. scenarie. "
@@ -353,7 +343,7 @@ def rates_view(rates: pd.DataFrame) -> pd.DataFrame:
     decimals = lambda name: whole.get(name, 3)
     return pd.DataFrame({
         "Størrelse": rates["rate"].map(lambda r: RATES_DA.get(r, r)),
-        "Gruppe": rates["breakdown"].map(lambda b: SEGMENTS_DA.get(b, METHODS_DA.get(b, "Ingen bostøtte" if b == "none" else b))),
+        "Gruppe": rates["breakdown"].map(lambda b: SEGMENTS_DA.get(b, SUPPORT_DA.get(b, "Ingen bostøtte" if b == "none" else b))),
         "Værdi": [fmt.number(v, decimals(r)) for r, v in zip(rates["rate"], rates["value"])],
     })
 

@@ -5,10 +5,11 @@ import pandas as pd
 
 from analysis.base import fmt
 from analysis.report import show as out
+from analysis.report.budget import SUPPORT_DA
 from analysis.report.memo import Memo
 from analysis.report.published import Figures
 
-METHOD_DA = {"CTI": "CTI", "ICM": "ICM", "ACT": "ACT", "SEL85": "Almindelig § 85", "": "I alt"}
+METHOD_DA = {**SUPPORT_DA, "": "I alt"}
 
 
 def support_table(figs: Figures) -> pd.DataFrame:

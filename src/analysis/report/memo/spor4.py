@@ -17,6 +17,7 @@ import pandas as pd
 
 from analysis.base import fmt
 from analysis.report import show as out
+from analysis.report.budget import SUPPORT_DA
 from analysis.report.memo import Memo
 from analysis.report.published import NOT_YET, Figures
 from analysis.retention.subsidy import scenario_label
@@ -24,7 +25,7 @@ from analysis.retention.subsidy import scenario_label
 if TYPE_CHECKING:  # matplotlib only in the functions that draw: the forecast step shows Spor 7 without charts
     from matplotlib.figure import Figure
 
-METHOD_LABELS = {"": "Alle", "CTI": "CTI", "ICM": "ICM", "ACT": "ACT", "SEL85": "Almindelig § 85", "none": "Ingen bostøtte"}
+METHOD_LABELS = {"": "Alle", **SUPPORT_DA, "none": "Ingen bostøtte"}
 PATHWAY_LABELS = {"": "Alle", "shelter": "Indstillet fra herberg", "other": "Anden vej"}
 EVALUATED = ("CTI", "ICM", "ACT")
 CURVES_FILE = Path("retention") / "km_method.parquet"
