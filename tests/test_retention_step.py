@@ -21,7 +21,7 @@ def test_the_step_writes_its_checked_rows_where_the_runner_looks(tmp_path):
     assert {"housing_retention_tenancies", "payment_assessed", "subsidy_tenants"} <= set(rows["indicator"])
     assert set(outputs.tables) == {"at_risk_method", "at_risk_pathway", "income_transitions", "subsidy_example",
                                    "subsidy_projection"}
-    written = write_outputs(outputs, tmp_path, min_count=5)
+    written = write_outputs(outputs, tmp_path)
     assert indicator_file(tmp_path, STEP) in written
     assert sorted(p.name for p in written if p.parent == tmp_path / STEP) == [
         "km_method.parquet", "km_pathway.parquet", "returns_incidence.parquet"]

@@ -14,7 +14,6 @@ there on day ``moved_in + t months``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterable, Mapping
 
 import numpy as np
@@ -325,17 +324,10 @@ class RetentionAnalysis:
             frames.append(frame[frame["at_risk"] >= min_at_risk])
         return pd.concat(frames, ignore_index=True)
 
-    def write_curves(self, folder: Path, min_at_risk: int) -> list[Path]:
-        """Chart data for the memo and the notebook (aggregates only, small tails cut)."""
-        folder.mkdir(parents=True, exist_ok=True)
-        tables = {
-            "km_method.parquet": curve_table(self.by_method, min_at_risk),
-            "km_pathway.parquet": curve_table(self.by_pathway, min_at_risk),
-            "returns_incidence.parquet": self.incidence_table(min_at_risk),
-        }
-        for name, table in tables.items():
-            table.to_parquet(folder / name, index=False)
-        return [folder / name for name in tables]
+    def curves(self, min_at_risk: int) -> dict[str, pd.DataFrame]:
+        """Chart data for the memo and the notebook (aggregates only, small tails cut), by file stem."""
+        return {"km_method": curve_table(self.by_method, min_at_risk), "km_pathway": curve_table(self.by_pathway, min_at_risk),
+                "returns_incidence": self.incidence_table(min_at_risk)}
 
 
 def analyse(

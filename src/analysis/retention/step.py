@@ -28,6 +28,7 @@ class RetentionOutputs:
     analysis: retention.RetentionAnalysis
     indicators: pd.DataFrame
     tables: dict[str, pd.DataFrame]  # the notebook's tables for the analysts (not suppressed, never published)
+    curves: dict[str, pd.DataFrame]  # chart data by file stem, written for the memo and shown in the notebook
 
 
 def read_month_tables(month_dir: Path) -> dict[str, pd.DataFrame]:
@@ -58,11 +59,16 @@ def run_retention(tables: dict[str, pd.DataFrame], month: pd.Period, params: Par
         "subsidy_example": subsidy.yearly(subsidy.schedule(pd.Timestamp(params["state_subsidy.usable_from"]), params)),
         "subsidy_projection": subsidy.projection(tenancies, income, month, params),
     }
-    return RetentionOutputs(result, indicator_rows(result, tables, month, params), views)
+    return RetentionOutputs(result, indicator_rows(result, tables, month, params), views,
+                            result.curves(int(params["disclosure.min_count"])))
 
 
-def write_outputs(outputs: RetentionOutputs, build_dir: Path, min_count: int) -> list[Path]:
+def write_outputs(outputs: RetentionOutputs, build_dir: Path) -> list[Path]:
     """Write the indicator rows and the chart data; returns the files written."""
     rows = indicator_file(build_dir, STEP)
     outputs.indicators.to_parquet(rows, index=False)
-    return outputs.analysis.write_curves(build_dir / STEP, min_count) + [rows]
+    folder = build_dir / STEP
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, table in outputs.curves.items():
+        table.to_parquet(folder / f"{name}.parquet", index=False)
+    return [folder / f"{name}.parquet" for name in outputs.curves] + [rows]
