@@ -59,6 +59,7 @@ def test_subsidised_against_target_and_pilot_chart_from_start():
     assert len(target) == 6 and (target["value"] == 50).all()
     assert "29 indstillet og 14 flyttet ind; pilotprojektet har 50 pladser ad gangen" in spor5.pilot_alt(memo, P)
     assert "50 udslusningsboliger ad gangen" in spor5.pilot_text(memo, P)
+    assert "har 1.200 pladser ad gangen" in spor5.pilot_alt(memo, load_params(overrides={"targets.pilot_places": 1200}))
 
 
 def test_month_before_is_in_the_dwellings_table_and_frequent_users_in_a_sentence():

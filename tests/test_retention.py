@@ -407,6 +407,9 @@ def test_projection_says_why_the_share_cannot_move_and_shows_the_median_falling(
     assert "Andelen under normen er 13 % i alle år" in text and "1.453 kr. om måneden" in text
     assert "medianen er 6.722 kr. om måneden i 2026 og 5.269 kr. i 2035" in text and "(7.188 kr. med 2 %" in text
     assert "13 %, 13 % og 13 %" not in text
+    longer = spor4.projection_reading(Figures(_projection_table({k: 0.13 for k in keys}, medians), OCTOBER, 5),
+                                      load_params(overrides={"state_subsidy.full_years": 1000}))
+    assert "Tilskuddet er fuldt i 1.000 år" in longer  # a parameter prints as a Danish number, like a figure
 
 
 def test_projection_compares_shares_when_they_differ_and_says_when_nobody_has_the_subsidy_yet():

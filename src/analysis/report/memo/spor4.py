@@ -168,7 +168,7 @@ def projection_reading(figs: Figures, params: Mapping) -> str:
     head = (f"I dag bor {figs.text('subsidy_tenants')} lejere i boliger med midlertidigt statsligt huslejetilskud "
             f"(af de {figs.text('subsidised_dwellings_allocated')} boliger, der er taget i brug siden ordningen "
             "begyndte; de øvrige lejere er flyttet igen). Tilskuddet er fuldt i "
-            f"{params['state_subsidy.full_years']} år og trappes derefter ned; de første nedtrapninger kommer tidligst "
+            f"{fmt.number(int(params['state_subsidy.full_years']))} år og trappes derefter ned; de første nedtrapninger kommer tidligst "
             f"i {first_cut}.")
     if figs.value("subsidy_tenants") == 0:  # before the scheme's first month: nothing to project yet
         return (f"Ordningen med midlertidigt statsligt huslejetilskud kan bruges fra "

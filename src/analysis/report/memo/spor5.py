@@ -45,7 +45,7 @@ def pilot_alt(figs: Figures, params: Params) -> str:
     return (f"Linjediagram: akkumuleret antal borgere indstillet til pilotprojektet og flyttet ind fra "
             f"{fmt.date(params['pilot.start_date'])} til {fmt.period(figs.m)}; ved udgangen af {fmt.period(figs.m)} "
             f"{figs.text('pilot_referred')} indstillet og {figs.text('pilot_moved_in')} flyttet ind; pilotprojektet "
-            f"har {params['targets.pilot_places']} pladser ad gangen.")
+            f"har {fmt.number(int(params['targets.pilot_places']))} pladser ad gangen.")
 
 
 def discharge_table(figs: Figures) -> pd.DataFrame:
