@@ -91,12 +91,19 @@ def as_pipeline_error(exc: RunFailure) -> PipelineError:
     return exc if isinstance(exc, PipelineError) else pipeline_error(exc.exit_code)(str(exc))
 
 
-def kernel_failure(ename: str) -> type[PipelineError]:
-    """The runner's failure for an exception a step's kernel raised, known by its class name only."""
+def kernel_failure(ename: str, evalue: str, where: str) -> PipelineError:
+    """The runner's failure for an exception a step's kernel raised, known by its class name only.
+
+    The package's own failures are written to name file, row and column, never a cell's value, so
+    their message is kept. Any other exception's message stays in the executed notebook (in the
+    build folder, with the traceback): a library's ``KeyError`` or ``ValueError`` may quote a value
+    from the data, and this message goes to the run log and the scheduler's e-mail.
+    """
     for module in KERNEL_FAILURE_MODULES:
         importlib.import_module(module)
-    raised = next((c for c in _subclasses(RunFailure) if c.__name__ == ename), PipelineError)
-    return pipeline_error(raised.exit_code)
+    raised = next((c for c in _subclasses(RunFailure) if c.__name__ == ename), None)
+    detail = f"{ename}: {evalue}" if raised else f"{ename} (its message is in the executed notebook only)"
+    return pipeline_error((raised or PipelineError).exit_code)(f"{where}: {detail}")
 
 
 def exit_code_for(exc: BaseException) -> int:

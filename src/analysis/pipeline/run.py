@@ -238,8 +238,8 @@ class Runner:
             notebook_run.execute(self.root / step.notebook, executed, self._nb_parameters(), work,
                                  report=step.report is not None)
         except notebook_run.PapermillExecutionError as exc:
-            raise kernel_failure(exc.ename)(f"step '{step.name}' failed in {step.notebook}: {exc.ename}: {exc.evalue} "
-                                            f"(executed notebook: {executed})") from None
+            raise kernel_failure(exc.ename, exc.evalue, f"step '{step.name}' failed in {step.notebook} "
+                                                        f"(executed notebook: {executed})") from None
         finally:  # the kernel's warnings, also those it gave before failing, reach the run log and the summary
             for warning in notebook_run.kernel_warnings(executed):
                 log.warning("step %s: %s", step.name, warning)
