@@ -49,6 +49,12 @@ def test_intro_counts_the_scenarios_of_the_parameter_file_and_names_a_bill_befor
     assert "lovforslaget pr. februar 2023" in forecast_report.intro_markdown(pd.Period("2023-02", "M"), P)
 
 
+def test_method_text_counts_the_simulations_of_the_parameter_file():
+    assert "Hvert scenarie er beregnet 500 gange" in forecast_report.method_markdown(P)
+    more = load_params(overrides={"forecast.paths": 2000})
+    assert "Hvert scenarie er beregnet 2.000 gange" in forecast_report.method_markdown(more)
+
+
 def _reference(rows: list[tuple[str, str, str, float, float, float]]) -> pd.DataFrame:
     """(series, label, method, mase at 12, coverage80, coverage95); 30 origins, August 2013 to December 2025."""
     return pd.DataFrame([{"series": s, "label_da": label, "method": m, "horizon": "12", "mase": mase,

@@ -359,6 +359,20 @@ def intro_markdown(month: pd.Period, params) -> str:
             f"Den uddyber Spor 7 i\nstatusnotatet.")
 
 
+def method_markdown(params) -> str:
+    """"Metode i korte træk": how the figures were made, with the number of simulations from the parameter
+    file (an analyst's ``--param forecast.paths=…`` shows here too)."""
+    return ("Modellen følger borgerne måned for måned: hvor mange kommer til herberg, hvor længe de bliver, hvor "
+            "mange flytter i bolig (højst så mange, som der er boliger til), og hvor mange vender tilbage. "
+            "Sandsynlighederne er målt på de seneste års forløb. Hvert scenarie er beregnet "
+            f"{fmt.number(int(params['forecast.paths']))} gange med tilfældig variation; tallene er medianen. For "
+            "antallet på herberg og § 110-pladserne er basis gennemsnittet af modellen og en dæmpet eksponentiel "
+            "udjævning, og 80 %-intervallet bygger på, hvor langt tidligere prognoser ramte ved siden af; det bliver "
+            "bredere, når de seneste prognoser har ramt uden for det. For de øvrige tal er 80 %-intervallet det "
+            "spænd, otte ud af ti beregninger lå inden for, og det dækker ikke, at selve forudsætningerne kan være "
+            "forkerte.")
+
+
 def horizon_year(params) -> str:
     """The forecast's last year (``forecast.horizon_end``)."""
     return str(pd.Period(str(params["forecast.horizon_end"]), freq="M").year)
