@@ -2,6 +2,7 @@
 
 Usage: python benchmarks/bench_forecast.py [--month 2026-10] [--paths 1000] [--record]
        python benchmarks/bench_forecast.py --held-out [--record]
+       python benchmarks/bench_forecast.py --simulation-error [--record]
 
 Synthetic extracts (seed 2023, scale 1) are generated, ingested and cleaned once
 into benchmarks/out/forecast/ (not in git). Timed: the forecast step proper (fit,
@@ -27,6 +28,12 @@ chosen on, read in place from ../shared/realdata (realdata.HELD_OUT_TORONTO and 
 with flows and counts only, and NYC's household types) and prints, per series, the
 combined forecast's MASE at 3, 6 and 12 months against the best standard method's
 and its 12-month coverage, and how many series meet each of issue 16's tests.
+
+With --simulation-error it measures what ``forecast.paths`` buys: the step's yearly
+table (every scenario, measure and year: median and 80 % bounds, on the combined
+baseline) is simulated with 8 seeds at 250, 500 and 1,000 paths, and the spread across
+seeds of each figure is printed as a share of its 80 % interval's width, the
+simulation's own error against the uncertainty the report shows.
 """
 from __future__ import annotations
 
@@ -150,12 +157,52 @@ def replace_docs_block(text: str) -> None:
     DOCS.write_text(doc[:begin] + "\n\n" + text.strip("\n") + "\n\n" + doc[end:], encoding="utf-8")
 
 
+SIMULATION_PATHS, SIMULATION_SEEDS = (250, 500, 1000), 8
+
+
+def simulation_error(tables: dict[str, pd.DataFrame], month: pd.Period, params) -> str:
+    """Seed-to-seed spread of the yearly figures per path count, as a share of the 80 % interval's width."""
+    history = History.from_tables(tables["episodes"], tables["tenancies"], tables["support"], params)
+    _, combined = local_backtest(tables, month, params, history=history)
+    fitted = fit_history(history, month, params)
+    capacity = capacity_today(tables["shelters"], fitted)
+    key = ["scenario", "period", "measure", "breakdown"]
+    rows, headline = [], []
+    for paths in SIMULATION_PATHS:
+        runs = []
+        for seed in range(SIMULATION_SEEDS):
+            results, _ = rebase(run_scenarios(fitted, params, paths=paths, seed=seed), combined, seed)
+            runs.append(summarise(results, capacity, params)[1])
+        yearly = pd.concat(runs)
+        yearly = yearly[yearly["months"] == 12]  # whole years, as published
+        width = yearly.groupby(key)["hi80"].mean() - yearly.groupby(key)["lo80"].mean()
+        for stat in ("median", "lo80", "hi80"):
+            share = (yearly.groupby(key)[stat].std() / width)[width > 0]
+            rows.append(f"| {paths:,} | {stat} | {share.median():.1%} | {share.quantile(0.9):.1%} | {share.max():.1%} |")
+        stock = yearly[(yearly["scenario"] == "baseline") & (yearly["measure"] == "places_110_needed")
+                       & (yearly["period"] == yearly["period"].max())]
+        headline.append(f"{paths:,} paths: median {stock['median'].mean():.0f} ± {stock['median'].std():.1f}, "
+                        f"80 % interval {stock['lo80'].mean():.0f} ± {stock['lo80'].std():.1f} – "
+                        f"{stock['hi80'].mean():.0f} ± {stock['hi80'].std():.1f}")
+    return "\n".join([
+        f"Command: `python benchmarks/bench_forecast.py --simulation-error --month {month}`  ",
+        f"Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; synthetic default (seed 2023, scale 1), "
+        f"{SIMULATION_SEEDS} seeds per path count, every scenario, measure and whole year to 2030.", "",
+        "Simulation error: the standard deviation across seeds of each yearly figure, as a share of the width of "
+        "its 80 % interval (median over the figures, 90th percentile, largest):", "",
+        "| paths | figure | median | 90th percentile | largest |", "|---:|---|---:|---:|---:|", *rows, "",
+        f"§ 110 places needed in the baseline, {yearly['period'].max()} (mean ± standard deviation across seeds): "
+        + "; ".join(headline) + ".",
+    ])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--month", default="2026-10")
     ap.add_argument("--paths", type=int, default=1000)
     ap.add_argument("--record", action="store_true")
     ap.add_argument("--held-out", action="store_true", help="evaluate on the held-out real series only")
+    ap.add_argument("--simulation-error", action="store_true", help="seed-to-seed spread per number of paths")
     args = ap.parse_args()
     month = pd.Period(args.month, freq="M")
     params = load_params()
@@ -166,6 +213,12 @@ def main() -> None:
             record(HEADING, text)
         return
     tables = read_month_tables(synthetic_month(month))
+    if args.simulation_error:
+        text = simulation_error(tables, month, params)
+        print(text)
+        if args.record:
+            record(HEADING, text)
+        return
     history = History.from_tables(tables["episodes"], tables["tenancies"], tables["support"], params)
     (_, combined), t_backtest = timed(lambda: local_backtest(tables, month, params, history=history))
 
