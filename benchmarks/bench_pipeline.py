@@ -2,10 +2,15 @@
 
 Usage: python benchmarks/bench_pipeline.py [--scale 1] [--jobs 2] [--repeat 3] [--month YYYY-MM] [--no-record]
        python benchmarks/bench_pipeline.py --compare-renderers [--repeat 3] …   (issue 14; quarto on PATH)
+       python benchmarks/bench_pipeline.py --integrity 20 …   (issue 14: every picture in every cold run)
 
 With ``--compare-renderers`` it times cold runs rendered by Quarto against cold
 runs rendered by the nbconvert + pandoc fallback instead, alternated in one
-benchmark run (target: Quarto cold run <= 1.5 x the fallback's). Without it,
+benchmark run (target: Quarto cold run <= 1.5 x the fallback's). With ``--integrity N``
+it makes N consecutive cold runs with whichever renderer is on PATH and checks
+every published report's pictures with the render checks themselves
+(``check_html_images``, ``check_docx_images``) against the figures each step drew:
+an embedded, valid image for each, no relative or missing one. Without them,
 every run renders with the fallback, whatever is on PATH: the floor and the
 cold/floor target are the fallback's.
 
@@ -219,6 +224,35 @@ def compare_renderers(args: argparse.Namespace, env: dict[str, str], argv: list[
     return 0 if ok else 1
 
 
+def integrity(args: argparse.Namespace, env: dict[str, str], argv: list[str] | None) -> int:
+    """``--integrity N``: N consecutive cold runs; every published picture embedded, valid and counted (issue 14)."""
+    from analysis.report.checks import check_docx_images, check_html_images
+
+    checks = {".html": check_html_images, ".docx": check_docx_images}
+    failed = []
+    for i in range(1, args.integrity + 1):
+        shutil.rmtree(OUT / "run", ignore_errors=True)
+        run = fresh_run("run", args.month, args.jobs, env)
+        problems = []
+        reports = sorted(p for p in (OUT / "run" / "reports" / run.month).iterdir() if p.suffix in checks)
+        for report in reports:
+            drawn = len(list((OUT / "run" / "build" / run.month / "work" / report.stem / "figures").glob("*.png")))
+            problems += [f"{report.name}: {p}" for p in checks[report.suffix](report, drawn)]
+        print(f"cold run {i:2d}: {run.seconds:5.1f} s, {len(reports)} reports, "
+              f"{'; '.join(problems) if problems else 'every picture embedded'}")
+        failed += [i] if problems else []
+    renderer = "Quarto" if shutil.which("quarto", path=env.get("PATH")) else "the nbconvert + pandoc fallback"
+    text = (f"{args.integrity} consecutive cold runs (--jobs {args.jobs}, rendered with {renderer}): "
+            f"{args.integrity - len(failed)} published every report with every picture embedded, valid and as many "
+            f"as its notebook drew" + (f"; runs with a problem: {failed}" if failed else "") + ".")
+    print(text)
+    if not args.no_record:
+        record("## Quarto against the fallback (issue 14)", "\n".join([
+            *entry_head("Picture integrity of cold runs", argv, args, run.month), "", text]))
+        print(f"recorded in {RESULTS}")
+    return 1 if failed else 0
+
+
 def child(kind: str, month: str, jobs: int) -> int:
     """The run itself, in this fresh process; its steps go to stdout as JSON for the parent."""
     if kind.startswith("floor"):
@@ -277,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-record", action="store_true", help="do not append to benchmarks/RESULTS.md")
     ap.add_argument("--compare-renderers", action="store_true",
                     help="cold runs with Quarto (on PATH) against the fallback, instead of the runs above")
+    ap.add_argument("--integrity", type=int, default=0, metavar="N",
+                    help="N consecutive cold runs, each published picture checked, instead of the runs above")
     ap.add_argument("--child", choices=["run", "floor", "floor_imports"], help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -289,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     env = snapshot()
     if args.compare_renderers:
         return compare_renderers(args, env, argv)
+    if args.integrity:
+        return integrity(args, env, argv)
     env = renderer_env(env, quarto=False)
     write_floor_notebooks(OUT / "floor_root")
     write_floor_notebooks(OUT / "floor_imports_root", imports=True)
