@@ -19,6 +19,24 @@ from analysis.pipeline.steps import StepResult
 log = logging.getLogger(__name__)
 
 
+def _install_version(staging: Path, versions: Path, stamp: str) -> Path:
+    """Flush ``staging`` to disk and rename it to the version folder ``stamp`` (two within one second keep both)."""
+    fsync_folder(staging)
+    final, n = versions / stamp, 1
+    while final.exists():
+        final, n = versions / f"{stamp}-{n}", n + 1
+    os.replace(staging, final)
+    return final
+
+
+def _new_link(folder: Path, month: str, final: Path) -> Path:
+    """A temporary relative symlink ``folder/.<M>.link<pid>`` to ``final``, to be renamed over ``folder/<M>`` in one step."""
+    link = folder / f".{month}.link{os.getpid()}"
+    link.unlink(missing_ok=True)
+    link.symlink_to(final.relative_to(folder))
+    return link
+
+
 class Publisher:
     """Puts one month's outputs where readers find them: ``reports/<M>`` and, if asked, ``<share>/<M>``."""
 
@@ -66,19 +84,12 @@ class Publisher:
             else:
                 shutil.copy2(path, staging / path.name)
         shutil.copy2(self.manifest_path, staging / "manifest.json")
-        fsync_folder(staging)
-        final, n = versions / stamp, 1
-        while final.exists():  # two publishes within one second keep both versions
-            final, n = versions / f"{stamp}-{n}", n + 1
-        os.replace(staging, final)
+        final = _install_version(staging, versions, stamp)
         link = self.reports / self.month
         if link.exists() and not link.is_symlink():
             # A plain folder from elsewhere is archived, never overwritten silently.
             os.replace(link, versions / f"archived-{stamp}")
-        tmp_link = self.reports / f".{self.month}.link{os.getpid()}"
-        tmp_link.unlink(missing_ok=True)
-        tmp_link.symlink_to(final.relative_to(self.reports))
-        os.replace(tmp_link, link)
+        os.replace(_new_link(self.reports, self.month, final), link)
         fsync_dir(self.reports)
         return link
 
@@ -108,22 +119,15 @@ class Publisher:
         staging.mkdir(parents=True)
         for f in sorted(folder.iterdir(), key=lambda f: f.name == "manifest.json"):
             share_copy(f, staging / f.name)
-        fsync_folder(staging)
-        final, n = versions / stamp, 1
-        while final.exists():
-            final, n = versions / f"{stamp}-{n}", n + 1
-        os.replace(staging, final)
-        self._switch_share(share, target, final)
+        self._switch_share(share, target, _install_version(staging, versions, stamp))
         self._sweep_share(share, target, versions)
         log.info("copied the reports to %s", target)
         return target
 
     def _switch_share(self, share: Path, target: Path, final: Path) -> None:
         """Point ``target`` at ``final``: a symlink swapped in one rename, or two renames where symlinks fail."""
-        link = share / f".{self.month}.link{os.getpid()}"
-        link.unlink(missing_ok=True)
         try:
-            link.symlink_to(final.relative_to(share))
+            link = _new_link(share, self.month, final)
         except OSError:  # no symlinks on this share: the version folder itself becomes <share>/<M>
             old = share / f".{self.month}.old-{final.name}"
             if target.exists() or target.is_symlink():
