@@ -55,6 +55,11 @@ def test_method_text_counts_the_simulations_of_the_parameter_file():
     assert "Hvert scenarie er beregnet 2.000 gange" in forecast_report.method_markdown(more)
 
 
+def test_backtest_texts_name_the_horizon_of_the_parameter_file():
+    assert "fremskriver 6 måneder" in forecast_report.backtest_intro_markdown(6)
+    assert forecast_report.backtest_alt(6).endswith("gav 6 måneder før.") and "12" not in forecast_report.backtest_alt(6)
+
+
 def _reference(rows: list[tuple[str, str, str, float, float, float]]) -> pd.DataFrame:
     """(series, label, method, mase at 12, coverage80, coverage95); 30 origins, August 2013 to December 2025."""
     return pd.DataFrame([{"series": s, "label_da": label, "method": m, "horizon": "12", "mase": mase,

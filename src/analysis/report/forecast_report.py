@@ -270,6 +270,19 @@ def reference_text(reference: pd.DataFrame, horizon: int) -> str:
     return text
 
 
+def backtest_intro_markdown(horizon: int) -> str:
+    """How the backtest works, in a sentence a reader without statistics can follow."""
+    return (f"Ved hver prognosestart ser modellen kun data op til den måned og fremskriver {horizon} måneder. Fejlen "
+            "måles som MASE: gennemsnitlig absolut fejl divideret med fejlen ved at gentage samme måned sidste år. "
+            "Under 1 er bedre end den sæsonnaive prognose.")
+
+
+def backtest_alt(horizon: int) -> str:
+    """Alt text of ``backtest_chart``."""
+    return ("Linjediagram: det faktiske antal borgere på herberg og de prognoser, den kombinerede prognose, dæmpet "
+            f"eksponentiel udjævning og den sæsonnaive metode gav {horizon} måneder før.")
+
+
 def backtest_chart(backtest: pd.DataFrame, horizon: int) -> Figure:
     """The forecasts for each target month made ``horizon`` months earlier, against the actual."""
     from analysis.report import charts
