@@ -49,6 +49,17 @@ def test_intro_counts_the_scenarios_of_the_parameter_file_and_names_a_bill_befor
     assert "lovforslaget pr. februar 2023" in forecast_report.intro_markdown(pd.Period("2023-02", "M"), P)
 
 
+def test_day_limits_come_from_the_parameter_file_the_cost_model_reads():
+    text = "120 dage pr. løbende år fra 1. oktober 2023 og 90 dage fra 1. april 2026"
+    assert forecast_report.day_limits_text(P) == text
+    assert f"refunderes i højst {text})" in forecast_report.intro_markdown(M, P)
+    assert f"grænsen er {text}." in forecast_report.reimbursement_markdown(P)
+    three = load_params(overrides={"reimbursement.shelter_day_limits": [
+        {"from": "2023-10-01", "days": 120}, {"from": "2026-04-01", "days": 90}, {"from": "2028-01-01", "days": 60}]})
+    assert forecast_report.day_limits_text(three) == ("120 dage pr. løbende år fra 1. oktober 2023, 90 dage fra "
+                                                      "1. april 2026 og 60 dage fra 1. januar 2028")
+
+
 def test_method_text_counts_the_simulations_of_the_parameter_file():
     assert "Hvert scenarie er beregnet 500 gange" in forecast_report.method_markdown(P)
     more = load_params(overrides={"forecast.paths": 2000})

@@ -361,6 +361,21 @@ def rates_view(rates: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def day_limits_text(params) -> str:
+    """The § 110 reimbursement day limits from ``reimbursement.shelter_day_limits``, the values the cost model
+    uses: "120 dage pr. løbende år fra 1. oktober 2023 og 90 dage fra 1. april 2026"."""
+    parts = [f"{fmt.number(int(limit['days']))} dage{' pr. løbende år' if i == 0 else ''} fra {fmt.date(limit['from'])}"
+             for i, limit in enumerate(params["reimbursement.shelter_day_limits"])]
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} og {parts[-1]}"
+
+
+def reimbursement_markdown(params) -> str:
+    """The technical appendix's paragraph on how reimbursed nights are decided."""
+    return ("**Refusion.** For historikken afgøres hvert døgn efter reglerne: et døgn refunderes, hvis færre end "
+            "grænsen døgn er refunderet i de foregående 364 dage; grænsen er "
+            f"{day_limits_text(params)}. I scenarierne tilnærmes det med opholdets varighed.")
+
+
 def intro_markdown(month: pd.Period, params) -> str:
     """The report's opening paragraph: what it forecasts, to when, in how many scenarios (counted from the
     parameter file, so the text cannot fall behind it) and under which reimbursement rules."""
@@ -368,7 +383,7 @@ def intro_markdown(month: pd.Period, params) -> str:
     return (f"Rapporten fremskriver behovet for herbergspladser (§ 110), midlertidige botilbud (§ 107), boliger og\n"
             f"bostøtte fra **{fmt.period(month)}** til udgangen af {horizon_year(params)} i {scenarios} scenarier, med "
             f"usikkerhed, og\nberegner kommunens udgifter under de nye refusionsregler (§ 110-ophold refunderes i højst "
-            f"120 dage pr. løbende år\nfra 1. oktober 2023 og 90 dage fra 1. april 2026).{rules_note(month, params)} "
+            f"{day_limits_text(params)}).{rules_note(month, params)} "
             f"Den uddyber Spor 7 i\nstatusnotatet.")
 
 
