@@ -196,6 +196,13 @@ def simulation_error(tables: dict[str, pd.DataFrame], month: pd.Period, params) 
     ])
 
 
+def emit(text: str, record_it: bool) -> None:
+    """Print one of the benchmark's results; with --record, also append it to RESULTS.md."""
+    print(text)
+    if record_it:
+        record(HEADING, text)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--month", default="2026-10")
@@ -207,18 +214,10 @@ def main() -> None:
     month = pd.Period(args.month, freq="M")
     params = load_params()
     if args.held_out:
-        text = held_out_text(held_out(float(params["forecast.series_mean_stay_months"])))
-        print(text)
-        if args.record:
-            record(HEADING, text)
-        return
+        return emit(held_out_text(held_out(float(params["forecast.series_mean_stay_months"]))), args.record)
     tables = read_month_tables(synthetic_month(month))
     if args.simulation_error:
-        text = simulation_error(tables, month, params)
-        print(text)
-        if args.record:
-            record(HEADING, text)
-        return
+        return emit(simulation_error(tables, month, params), args.record)
     history = History.from_tables(tables["episodes"], tables["tenancies"], tables["support"], params)
     (_, combined), t_backtest = timed(lambda: local_backtest(tables, month, params, history=history))
 
@@ -264,10 +263,8 @@ def main() -> None:
         f"{t_backtest:.1f} s; whole notebook step incl. history costs, backtest and cross-checks: {t_full:.1f} s.", "",
         accuracy, "",
     ]
-    text = "\n".join(lines)
-    print(text)
+    emit("\n".join(lines), args.record)
     if args.record:
-        record(HEADING, text)
         replace_docs_block(accuracy)
         reference_accuracy(real).round(6).to_csv(REFERENCE_FILE, index=False)  # the capacity report's table
 
